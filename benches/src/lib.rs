@@ -1,0 +1,2 @@
+//! Criterion benchmarks of clusworker against its peers; see `benches/` and
+//! `BENCHMARKS.md` at the workspace root.

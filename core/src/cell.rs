@@ -1,0 +1,163 @@
+//! The worker word paired with the result slot it publishes.
+
+use core::fmt;
+use core::mem::MaybeUninit;
+
+use crate::platform::{Platform, SlotCell};
+use crate::word::{CLAIMED, COMPLETING, EXITED, RELEASED, WorkerWord};
+
+/// A worker word and the slot its routine's result is written to.
+///
+/// The slot is written once ([`complete`](Self::complete)), read at most
+/// once ([`take`](Self::take)), and dropped by the cell if nobody took it.
+/// All three are guarded by bits of the word, so the API is safe: a second
+/// writer gets its value back, a claimant before the exit or after another
+/// claimant gets an error.
+pub struct WorkerCell<P: Platform, T> {
+    word: WorkerWord<P>,
+    slot: P::Cell<MaybeUninit<T>>,
+}
+
+// SAFETY: the slot holds a `T` that is written by one thread and read (or
+// dropped) by another, so `T: Send` is required to move it across; no `&T` is
+// ever handed out to two threads, so `T: Sync` is not needed. The word is an
+// atomic. The cell type's own thread-safety is irrelevant because every
+// access to it is serialised by the word's Release/Acquire edges.
+unsafe impl<P: Platform, T: Send> Sync for WorkerCell<P, T> {}
+// SAFETY: as above; moving the cell moves the `T` it may hold.
+unsafe impl<P: Platform, T: Send> Send for WorkerCell<P, T> {}
+
+/// Why [`WorkerCell::take`] returned nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TakeError {
+    /// The routine has not published its result yet.
+    NotExited,
+    /// Another caller already took the result.
+    AlreadyTaken,
+}
+
+impl fmt::Display for TakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TakeError::NotExited => "the worker has not exited yet",
+            TakeError::AlreadyTaken => "the worker's result was already taken",
+        })
+    }
+}
+
+impl core::error::Error for TakeError {}
+
+/// Who frees the storage of a worker whose handle and routine both let go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use = "the caller that is last must free the storage"]
+pub enum Last {
+    /// The caller is the last user: it must free the storage now.
+    Yes,
+    /// The other side is still using the storage and will free it.
+    No,
+}
+
+impl<P: Platform, T> Default for WorkerCell<P, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Platform, T> fmt::Debug for WorkerCell<P, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerCell")
+            .field("word", &self.word)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: Platform, T> WorkerCell<P, T> {
+    /// A running worker with an empty slot.
+    pub fn new() -> Self {
+        WorkerCell {
+            word: WorkerWord::new(),
+            slot: P::Cell::new(MaybeUninit::uninit()),
+        }
+    }
+
+    /// The word: terminate, sleep, wait, state.
+    #[inline(always)]
+    pub fn word(&self) -> &WorkerWord<P> {
+        &self.word
+    }
+
+    /// Stores the routine's result and publishes the exit (`Running` or
+    /// `Terminating` → `Exited`), waking every thread waiting for it.
+    ///
+    /// Only the first call stores; a later call gets its value back as
+    /// `Err`. On success, returns whether the handle had already let go
+    /// ([`release`](Self::release)), in which case the caller is the last
+    /// user of the storage.
+    pub fn complete(&self, value: T) -> Result<Last, T> {
+        // Claim the writer's role. `AcqRel` is more than needed (the RMW's
+        // atomicity alone makes the claim unique); it keeps reasoning simple.
+        if self.word.fetch_or(COMPLETING) & COMPLETING != 0 {
+            return Err(value);
+        }
+        self.slot.with_mut(|slot| {
+            // SAFETY: COMPLETING was clear and we set it, so we are the one
+            // writer; nobody reads the slot before EXITED, which we set only
+            // below, after this write (Release in `publish_exit`).
+            unsafe { slot.write(MaybeUninit::new(value)) }
+        });
+        let old = self.word.publish_exit();
+        Ok(if old & RELEASED != 0 {
+            Last::Yes
+        } else {
+            Last::No
+        })
+    }
+
+    /// Takes the result, once the routine has exited.
+    ///
+    /// Exactly one call ever returns `Ok`.
+    #[doc(alias = "claim_join")]
+    pub fn take(&self) -> Result<T, TakeError> {
+        // Acquire: pairs with the Release of EXITED in `complete`.
+        if self.word.bits() & EXITED == 0 {
+            return Err(TakeError::NotExited);
+        }
+        if self.word.fetch_or(CLAIMED) & CLAIMED != 0 {
+            return Err(TakeError::AlreadyTaken);
+        }
+        Ok(self.slot.with_mut(|slot| {
+            // SAFETY: EXITED was observed with Acquire, so the write in
+            // `complete` happened before this read; CLAIMED was clear and we
+            // set it, so no one else reads, and `Drop` will not drop it.
+            unsafe { slot.read().assume_init() }
+        }))
+    }
+
+    /// The handle lets go of the storage (`detach`). Returns
+    /// [`Last::Yes`] if the routine had already exited, in which case the
+    /// caller must free the storage; otherwise the routine's
+    /// [`complete`](Self::complete) will return `Last::Yes`.
+    ///
+    /// Must be called at most once per cell; a second call returns `No`.
+    pub fn release(&self) -> Last {
+        let old = self.word.fetch_or(RELEASED);
+        if old & RELEASED == 0 && old & EXITED != 0 {
+            Last::Yes
+        } else {
+            Last::No
+        }
+    }
+}
+
+impl<P: Platform, T> Drop for WorkerCell<P, T> {
+    fn drop(&mut self) {
+        let bits = self.word.bits_mut();
+        if bits & EXITED != 0 && bits & CLAIMED == 0 {
+            let slot = self.slot.get_mut();
+            // SAFETY: EXITED means `complete` wrote the slot; CLAIMED clear
+            // means nobody read it; `&mut self` means nobody can now.
+            unsafe { slot.assume_init_drop() }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! `clusworker-core`: the worker word of [clusworker], `#![no_std]` and
+//! allocation-free.
+//!
+//! A worker is a routine running somewhere (an OS thread, a pool thread, a
+//! task) that can be asked to terminate. Windows cluster resource DLLs know
+//! it as `CLUS_WORKER`. This crate holds the part that must be right: one
+//! 32-bit atomic word per worker whose phases are
+//! `Running → Terminating → Exited` (or `Running → Exited` when the routine
+//! returns by itself), with
+//!
+//! - [`WorkerWord::check_terminate`]: one `Acquire` load;
+//! - [`WorkerWord::request_terminate`]: tells its caller whether it was
+//!   first; exactly one caller ever is;
+//! - [`WorkerWord::sleep`]: an interruptible sleep that cannot miss a
+//!   terminate request;
+//! - [`WorkerWord::wait_exited`]: any number of waiters for the exit, with or
+//!   without a timeout;
+//! - [`WorkerCell`]: the word plus the routine's result, written once
+//!   ([`WorkerCell::complete`]), taken once ([`WorkerCell::take`]), dropped
+//!   exactly once otherwise, and the ownership hand-off for a detached
+//!   worker ([`WorkerCell::release`]).
+//!
+//! The crate never calls the OS. Blocking and time come from a
+//! [`Platform`]: `clusworker-posix` supplies a futex and a condvar platform,
+//! `clusworker-windows` a `WaitOnAddress` one, and the `verification` crate a
+//! loom one, which is how this exact code is model-checked.
+//!
+//! # Memory-ordering contract
+//!
+//! In the words of C++'s `stop_token`: a [`request_terminate`] that returns
+//! [`Request::First`] *synchronises with* a [`check_terminate`] (or a
+//! [`sleep`] returning [`Sleep::Terminated`]) that observes it; a
+//! [`WorkerCell::complete`] synchronises with every [`wait_exited`] that
+//! returns `Ok`, every [`WorkerCell::take`] that returns `Ok`, and every
+//! [`WorkerWord::state`] that returns [`State::Exited`]. The notes in the
+//! `word` module say why each ordering is enough.
+//!
+//! # Example
+//!
+//! A platform that spins (enough for a test, or a single-core bare-metal
+//! system with preemption):
+//!
+//! ```
+//! use core::sync::atomic::AtomicU32;
+//! use core::cell::UnsafeCell;
+//! use core::time::Duration;
+//! use clusworker_core::{Platform, Request, Sleep, State, WorkerCell};
+//!
+//! struct Spin;
+//! impl Platform for Spin {
+//!     type Word = AtomicU32;
+//!     type Cell<T> = UnsafeCell<T>;
+//!     fn wait(_: &AtomicU32, _: u32, _: Option<Duration>) {
+//!         core::hint::spin_loop(); // a spurious wake-up is always allowed
+//!     }
+//!     fn wake_all(_: &AtomicU32) {}
+//!     fn now() -> Duration {
+//!         # static T: AtomicU32 = AtomicU32::new(0);
+//!         // a real platform reads a monotonic clock
+//!         Duration::from_micros(T.fetch_add(1, core::sync::atomic::Ordering::Relaxed).into())
+//!     }
+//! }
+//!
+//! let cell: WorkerCell<Spin, u32> = WorkerCell::new();
+//! assert_eq!(cell.word().sleep(Duration::from_micros(10)), Sleep::Elapsed);
+//! assert_eq!(cell.word().request_terminate(), Request::First);
+//! assert_eq!(cell.word().request_terminate(), Request::AlreadyRequested);
+//! assert!(cell.word().check_terminate());
+//! assert_eq!(cell.word().sleep(Duration::MAX), Sleep::Terminated);
+//! assert_eq!(cell.word().state(), State::Terminating);
+//! assert!(cell.complete(7).is_ok());
+//! assert_eq!(cell.word().wait_exited(None), Ok(()));
+//! assert_eq!(cell.take(), Ok(7));
+//! ```
+//!
+//! [clusworker]: https://docs.rs/clusworker
+//! [`request_terminate`]: WorkerWord::request_terminate
+//! [`check_terminate`]: WorkerWord::check_terminate
+//! [`sleep`]: WorkerWord::sleep
+//! [`wait_exited`]: WorkerWord::wait_exited
+#![no_std]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+
+mod cell;
+mod deadline;
+mod platform;
+pub mod word;
+
+pub use cell::{Last, TakeError, WorkerCell};
+pub use platform::{AtomicWord, Platform, SlotCell};
+pub use word::{Request, Sleep, State, TimedOut, WorkerWord};

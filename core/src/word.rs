@@ -1,0 +1,336 @@
+//! The worker word: one 32-bit atomic that carries every synchronisation of
+//! one worker.
+//!
+//! # Bits
+//!
+//! | bit | name          | set by                         | cleared |
+//! |-----|---------------|--------------------------------|---------|
+//! | 0   | `TERMINATE`   | the first terminate request    | never   |
+//! | 1   | `EXITED`      | the worker, after its result   | never   |
+//! | 2   | `CLAIMED`     | the one result claimant        | never   |
+//! | 3   | `COMPLETING`  | the one result writer          | never   |
+//! | 4   | `SLEEPER`     | a worker about to park         | never   |
+//! | 5   | `EXIT_WAITER` | a waiter about to park         | never   |
+//! | 6   | `RELEASED`    | the handle, when it lets go    | never   |
+//!
+//! Every bit is set at most once and never cleared, so the word only grows:
+//! each transition is one `fetch_or` or one `compare_exchange`, and every
+//! reader can reason about "has X happened" with a single load.
+//!
+//! # Notes about memory ordering
+//!
+//! - **Terminate → check.** `request_terminate` sets `TERMINATE` with a
+//!   `Release` read-modify-write; `check_terminate` is one `Acquire` load.
+//!   A terminate request therefore *synchronises with* a `check_terminate`
+//!   that returns `true`: whatever the terminator wrote before its request is
+//!   visible to the worker after the check. On x86-64 and AArch64 the
+//!   `Acquire` load is an ordinary load instruction.
+//! - **Exit → wait.** The worker writes its result and then sets `EXITED`
+//!   with a `Release` read-modify-write; every waiter reads `EXITED` with
+//!   `Acquire` before it touches the result. This is the edge the result slot
+//!   rests on.
+//! - **No lost wake-up.** The known trap (tokio #7874, libc++ #76807) is a
+//!   flag set with a `Release` store on one side and a "sleeper" flag set with
+//!   a store on the other, each side then reading the other's flag: both
+//!   reads can miss. Here both sides use read-modify-writes *on the same
+//!   word*. A sleeper announces itself with a `compare_exchange` that only
+//!   succeeds if the condition it waits for is still absent; the waker sets
+//!   the condition with a `fetch_or` that returns the previous value. Both
+//!   are RMWs on one location, so they are totally ordered in its
+//!   modification order, and each reads the latest value: either the
+//!   sleeper's CAS comes first, and the waker's `fetch_or` sees the sleeper
+//!   bit and calls `wake_all`; or the waker comes first, and the sleeper's CAS
+//!   fails and it re-reads the condition. The platform's `wait` re-checks the
+//!   word atomically against `wake_all` (the futex contract), which closes
+//!   the window between the CAS and the block.
+//! - **Sticky sleeper bits.** `SLEEPER` and `EXIT_WAITER` are never cleared.
+//!   Clearing one safely would need a count of sleepers; leaving it set costs
+//!   at most one needless `wake_all` per transition, and each transition
+//!   happens once in a worker's life.
+
+use core::fmt;
+use core::hint::spin_loop;
+use core::marker::PhantomData;
+use core::sync::atomic::Ordering::{AcqRel, Acquire};
+use core::time::Duration;
+
+use crate::deadline::Deadline;
+use crate::platform::{AtomicWord, Platform};
+
+/// Terminate has been requested.
+pub const TERMINATE: u32 = 1 << 0;
+/// The routine has returned and its result is published.
+pub const EXITED: u32 = 1 << 1;
+/// The result has been claimed by its one claimant.
+pub const CLAIMED: u32 = 1 << 2;
+/// The result slot is being written by its one writer.
+pub const COMPLETING: u32 = 1 << 3;
+/// The worker has parked (or is about to park) waiting for `TERMINATE`.
+pub const SLEEPER: u32 = 1 << 4;
+/// A thread has parked (or is about to park) waiting for `EXITED`.
+pub const EXIT_WAITER: u32 = 1 << 5;
+/// The owning handle has let go; whoever is last frees the storage.
+pub const RELEASED: u32 = 1 << 6;
+
+/// The phase of a worker, as users see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The routine is running and no terminate has been requested.
+    Running,
+    /// Terminate has been requested; the routine has not returned yet.
+    Terminating,
+    /// The routine has returned (by itself or after a request).
+    Exited,
+}
+
+impl State {
+    /// The state a word's bits stand for.
+    #[inline]
+    pub const fn from_bits(bits: u32) -> State {
+        if bits & EXITED != 0 {
+            State::Exited
+        } else if bits & TERMINATE != 0 {
+            State::Terminating
+        } else {
+            State::Running
+        }
+    }
+}
+
+/// What a terminate request found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Request {
+    /// This call made the request, and the routine was still running.
+    /// Exactly one call on a word ever returns `First` or `AlreadyExited`.
+    First,
+    /// This call made the request, but the routine had already returned.
+    AlreadyExited,
+    /// Another call made the request before this one.
+    AlreadyRequested,
+}
+
+/// How an interruptible sleep ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sleep {
+    /// The whole timeout passed without a terminate request.
+    Elapsed,
+    /// Terminate was requested (before or during the sleep).
+    Terminated,
+}
+
+/// A wait ran out of time before the worker exited. Nothing was consumed:
+/// the wait can be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TimedOut;
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out waiting for the worker to exit")
+    }
+}
+
+impl core::error::Error for TimedOut {}
+
+/// One worker's word: its terminate flag, exit flag and parking spot.
+///
+/// `WorkerWord` holds no result; [`WorkerCell`](crate::WorkerCell) pairs it
+/// with one. The operations that publish an exit live there, so that the
+/// exit flag always means "the result is written".
+pub struct WorkerWord<P: Platform> {
+    word: P::Word,
+    _platform: PhantomData<fn() -> P>,
+}
+
+impl<P: Platform> Default for WorkerWord<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Platform> fmt::Debug for WorkerWord<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bits = self.bits();
+        f.debug_struct("WorkerWord")
+            .field("state", &State::from_bits(bits))
+            .field("bits", &format_args!("{bits:#09b}"))
+            .finish()
+    }
+}
+
+impl<P: Platform> WorkerWord<P> {
+    /// A word in the `Running` state.
+    pub fn new() -> Self {
+        WorkerWord {
+            word: P::Word::new(0),
+            _platform: PhantomData,
+        }
+    }
+
+    /// Has terminate been requested? One `Acquire` load and nothing else.
+    ///
+    /// A request that returned [`Request::First`] synchronises with a call
+    /// that returns `true`.
+    #[doc(alias = "ClusWorkerCheckTerminate")]
+    #[inline(always)]
+    pub fn check_terminate(&self) -> bool {
+        self.word.load(Acquire) & TERMINATE != 0
+    }
+
+    /// The current phase.
+    #[inline]
+    pub fn state(&self) -> State {
+        State::from_bits(self.bits())
+    }
+
+    /// The raw bits, for diagnostics and tests.
+    #[inline]
+    pub fn bits(&self) -> u32 {
+        self.word.load(Acquire)
+    }
+
+    /// Requests terminate, and tells the caller whether it was first.
+    ///
+    /// Exactly one call on a word returns [`Request::First`] or
+    /// [`Request::AlreadyExited`]; every other returns
+    /// [`Request::AlreadyRequested`]. Wakes the worker if it is parked in
+    /// [`sleep`](Self::sleep).
+    #[doc(alias = "ClusWorkerTerminate")]
+    pub fn request_terminate(&self) -> Request {
+        // Read before the RMW: when a request was already made this costs a
+        // load instead of a contended RMW. `Acquire` so that a late caller
+        // synchronises with the first request, like the RMW would.
+        if self.word.load(Acquire) & TERMINATE != 0 {
+            return Request::AlreadyRequested;
+        }
+        // `Release`: publishes what the caller wrote before the request to
+        // the worker's `check_terminate`. `Acquire`: reads the sleeper bit
+        // set by the worker's CAS (see the module notes on lost wake-ups).
+        let old = self.word.fetch_or(TERMINATE, AcqRel);
+        if old & TERMINATE != 0 {
+            return Request::AlreadyRequested;
+        }
+        if old & SLEEPER != 0 {
+            P::wake_all(&self.word);
+        }
+        if old & EXITED != 0 {
+            Request::AlreadyExited
+        } else {
+            Request::First
+        }
+    }
+
+    /// Sleeps for `timeout`, returning early as soon as terminate is
+    /// requested. Spurious platform wake-ups are absorbed here.
+    ///
+    /// Meant for the worker itself, but any number of threads may sleep on
+    /// one word at once.
+    pub fn sleep(&self, timeout: Duration) -> Sleep {
+        let deadline = Deadline::<P>::after(Some(timeout));
+        let mut cur = self.word.load(Acquire);
+        loop {
+            if cur & TERMINATE != 0 {
+                return Sleep::Terminated;
+            }
+            let remaining = deadline.remaining();
+            if remaining == Some(Duration::ZERO) {
+                return Sleep::Elapsed;
+            }
+            if cur & SLEEPER == 0 {
+                // Announce the sleeper with an RMW that fails if TERMINATE
+                // arrived meanwhile; pairs with `request_terminate`'s fetch_or.
+                match self
+                    .word
+                    .compare_exchange(cur, cur | SLEEPER, Acquire, Acquire)
+                {
+                    Ok(_) => cur |= SLEEPER,
+                    Err(actual) => {
+                        cur = actual;
+                        continue;
+                    }
+                }
+            }
+            P::wait(&self.word, cur, remaining);
+            cur = self.word.load(Acquire);
+        }
+    }
+
+    /// Has the routine returned?
+    #[inline]
+    pub fn is_exited(&self) -> bool {
+        self.word.load(Acquire) & EXITED != 0
+    }
+
+    /// Waits until the routine has returned, for at most `timeout` (`None`:
+    /// no limit). Any number of threads may wait at once.
+    ///
+    /// A waiter first spins briefly ([`Platform::SPIN_LIMIT`]), then parks on
+    /// the word. `Ok` synchronises with the worker's exit: its result and
+    /// everything it wrote before returning are visible.
+    pub fn wait_exited(&self, timeout: Option<Duration>) -> Result<(), TimedOut> {
+        let mut cur = self.word.load(Acquire);
+        if cur & EXITED != 0 {
+            return Ok(());
+        }
+        if timeout == Some(Duration::ZERO) {
+            return Err(TimedOut);
+        }
+        let deadline = Deadline::<P>::after(timeout);
+        let mut spins = 0;
+        while spins < P::SPIN_LIMIT {
+            for _ in 0..(1u32 << spins.min(6)) {
+                spin_loop();
+            }
+            spins += 1;
+            cur = self.word.load(Acquire);
+            if cur & EXITED != 0 {
+                return Ok(());
+            }
+        }
+        loop {
+            if cur & EXITED != 0 {
+                return Ok(());
+            }
+            let remaining = deadline.remaining();
+            if remaining == Some(Duration::ZERO) {
+                return Err(TimedOut);
+            }
+            if cur & EXIT_WAITER == 0 {
+                // Pairs with the worker's fetch_or of EXITED in `publish_exit`.
+                match self
+                    .word
+                    .compare_exchange(cur, cur | EXIT_WAITER, Acquire, Acquire)
+                {
+                    Ok(_) => cur |= EXIT_WAITER,
+                    Err(actual) => {
+                        cur = actual;
+                        continue;
+                    }
+                }
+            }
+            P::wait(&self.word, cur, remaining);
+            cur = self.word.load(Acquire);
+        }
+    }
+
+    /// Sets `bits` with one `AcqRel` RMW and returns the previous value.
+    #[inline]
+    pub(crate) fn fetch_or(&self, bits: u32) -> u32 {
+        self.word.fetch_or(bits, AcqRel)
+    }
+
+    /// Publishes the exit: sets `EXITED` (`Release`, after the result was
+    /// written) and wakes the exit waiters. Returns the previous bits.
+    pub(crate) fn publish_exit(&self) -> u32 {
+        let old = self.word.fetch_or(EXITED, AcqRel);
+        if old & EXIT_WAITER != 0 {
+            P::wake_all(&self.word);
+        }
+        old
+    }
+
+    /// The bits, through an exclusive borrow.
+    #[inline]
+    pub(crate) fn bits_mut(&mut self) -> u32 {
+        self.word.get_mut()
+    }
+}

@@ -1,0 +1,133 @@
+//! [`Builder`]: a worker with a name or a stack size, and [`SpawnError`].
+
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+
+use crate::context::Context;
+use crate::packet;
+use crate::worker::Worker;
+
+/// Configures a worker before it starts.
+///
+/// # Examples
+///
+/// ```
+/// use clusworker::Builder;
+/// let worker = Builder::new()
+///     .name("disk-online".to_string())
+///     .stack_size(256 * 1024)
+///     .spawn(|ctx| ctx.check_terminate())?;
+/// assert_eq!(worker.join().ok(), Some(false));
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use = "a Builder does nothing until `spawn` is called"]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    /// A builder with the OS defaults: no name, the default stack size.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the thread (as the OS shows it in debuggers and `top`). Linux
+    /// keeps the first 15 bytes. A name with a NUL byte makes `spawn` fail
+    /// with [`SpawnError::InvalidName`].
+    pub fn name(mut self, name: String) -> Builder {
+        self.name = Some(name);
+        self
+    }
+
+    /// The stack size in bytes, rounded up to the system minimum and to a
+    /// whole page. A size the OS cannot provide makes `spawn` fail with
+    /// [`SpawnError::Os`].
+    pub fn stack_size(mut self, bytes: usize) -> Builder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the worker; see [`Worker::spawn`].
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::InvalidName`] for a name with a NUL byte, and
+    /// [`SpawnError::Os`] when the OS refuses the thread (out of memory,
+    /// thread limits, an absurd stack size). On error, `routine` is dropped
+    /// unrun and nothing is leaked.
+    #[doc(alias = "ClusWorkerCreate")]
+    pub fn spawn<F, T>(self, routine: F) -> Result<Worker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let name = match self.name {
+            Some(n) => Some(CString::new(n).map_err(|_| SpawnError::InvalidName)?),
+            None => None,
+        };
+        let (header, thread) = packet::spawn(routine, name, self.stack_size).map_err(|e| {
+            SpawnError::Os {
+                call: e.call,
+                error: e.to_io(),
+            }
+        })?;
+        Ok(Worker::from_parts(header, thread))
+    }
+}
+
+/// Why a worker could not be started. Nothing was leaked; the routine was
+/// dropped unrun.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SpawnError {
+    /// The OS refused: `call` failed with `error` (which carries the OS
+    /// code: [`io::Error::raw_os_error`]).
+    Os {
+        /// The OS call that failed, such as `pthread_create`.
+        call: &'static str,
+        /// The OS error.
+        error: io::Error,
+    },
+    /// The thread name contained a NUL byte.
+    InvalidName,
+}
+
+impl SpawnError {
+    /// The OS error code (`errno`, `GetLastError`), if the OS refused.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            SpawnError::Os { error, .. } => error.raw_os_error(),
+            SpawnError::InvalidName => None,
+        }
+    }
+}
+
+impl fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpawnError::Os { call, error } => write!(f, "cannot start a worker: {call} failed: {error}"),
+            SpawnError::InvalidName => f.write_str("cannot start a worker: its name contains a NUL byte"),
+        }
+    }
+}
+
+impl std::error::Error for SpawnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SpawnError::Os { error, .. } => Some(error),
+            SpawnError::InvalidName => None,
+        }
+    }
+}
+
+impl From<SpawnError> for io::Error {
+    fn from(e: SpawnError) -> io::Error {
+        match e {
+            SpawnError::Os { error, .. } => error,
+            SpawnError::InvalidName => io::Error::new(io::ErrorKind::InvalidInput, e),
+        }
+    }
+}

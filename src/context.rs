@@ -1,0 +1,115 @@
+//! What the routine sees: [`Context`].
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use clusworker_core::{Sleep, WorkerWord};
+
+use crate::sys::Park;
+
+/// The routine's view of its worker: check for terminate, sleep
+/// interruptibly.
+///
+/// A `&Context` is passed to the routine by [`Worker::spawn`](crate::Worker::spawn).
+/// It may be shared with helper threads the routine scopes
+/// (`std::thread::scope`); any number of them may check and sleep at once.
+#[repr(transparent)]
+pub struct Context {
+    word: WorkerWord<Park>,
+}
+
+/// Terminate was requested: the routine should wind down and return.
+///
+/// Returned by [`Context::sleep`] and [`Context::sleep_until`] when they end
+/// early (or would start) because of a terminate request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Terminated;
+
+impl fmt::Display for Terminated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("terminate was requested")
+    }
+}
+
+impl std::error::Error for Terminated {}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("state", &self.word.state())
+            .finish()
+    }
+}
+
+impl Context {
+    /// The context of a word.
+    pub(crate) fn from_word(word: &WorkerWord<Park>) -> &Context {
+        let ptr = word as *const WorkerWord<Park> as *const Context;
+        // SAFETY: `Context` is `repr(transparent)` over `WorkerWord<Park>`, so
+        // the two have the same layout; the lifetime is carried over.
+        unsafe { &*ptr }
+    }
+
+    /// Has terminate been requested? One atomic load (`Acquire`): call it as
+    /// often as you like.
+    ///
+    /// The terminate request that returned [`Terminate::First`](crate::Terminate::First)
+    /// synchronises with a call that returns `true`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::Worker;
+    /// let worker = Worker::spawn(|ctx| {
+    ///     let mut steps = 0u64;
+    ///     while !ctx.check_terminate() {
+    ///         steps += 1;
+    ///         std::hint::spin_loop();
+    ///     }
+    ///     steps
+    /// })?;
+    /// worker.terminate();
+    /// let steps = worker.join().expect("the routine does not panic");
+    /// # let _ = steps;
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "ClusWorkerCheckTerminate")]
+    #[inline(always)]
+    pub fn check_terminate(&self) -> bool {
+        self.word.check_terminate()
+    }
+
+    /// Sleeps for `timeout`, or less: returns `Err(Terminated)` as soon as
+    /// terminate is requested (at once if it already was), `Ok(())` when the
+    /// whole timeout passed. Any timeout is valid: zero only checks,
+    /// [`Duration::MAX`] sleeps until terminate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clusworker::Worker;
+    /// let worker = Worker::spawn(|ctx| {
+    ///     let mut ticks = 0;
+    ///     while ctx.sleep(Duration::from_millis(100)).is_ok() {
+    ///         ticks += 1; // periodic work
+    ///     }
+    ///     ticks
+    /// })?;
+    /// worker.terminate(); // wakes the sleep at once
+    /// # let _ = worker.join();
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn sleep(&self, timeout: Duration) -> Result<(), Terminated> {
+        match self.word.sleep(timeout) {
+            Sleep::Elapsed => Ok(()),
+            Sleep::Terminated => Err(Terminated),
+        }
+    }
+
+    /// Sleeps until `deadline`, or until terminate is requested; see
+    /// [`sleep`](Self::sleep).
+    pub fn sleep_until(&self, deadline: Instant) -> Result<(), Terminated> {
+        self.sleep(deadline.saturating_duration_since(Instant::now()))
+    }
+}

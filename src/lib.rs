@@ -1,0 +1,39 @@
+#![doc = include_str!("../README.md")]
+//!
+//! # Items
+//!
+//! - [`Worker`]: the handle (`CLUS_WORKER`), with [`Worker::spawn`],
+//!   [`Worker::terminate`], [`Worker::terminate_timeout`],
+//!   [`Worker::wait_timeout`], [`Worker::wait`], [`Worker::join`],
+//!   [`Worker::detach`], [`Worker::state`].
+//! - [`Builder`]: name and stack size; [`SpawnError`].
+//! - [`Context`]: the routine's side: [`Context::check_terminate`],
+//!   [`Context::sleep`], [`Context::sleep_until`]; [`Terminated`].
+//! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
+//!   [`NotExited`].
+//! - [`Terminate`], [`State`], [`WaitError`], [`JoinOwnThread`].
+
+mod all;
+mod builder;
+mod context;
+mod error;
+mod packet;
+mod sys;
+mod worker;
+
+pub use all::{NotExited, terminate_all, wait_all};
+pub use builder::{Builder, SpawnError};
+pub use clusworker_core::State;
+pub use context::{Context, Terminated};
+pub use error::{JoinOwnThread, WaitError};
+pub use worker::{Terminate, Worker};
+
+/// Compile-time checks that the public handles are thread-safe.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Worker<()>>();
+    send_sync::<Context>();
+    send_sync::<Builder>();
+    send_sync::<SpawnError>();
+    send_sync::<WaitError>();
+};

@@ -1,0 +1,141 @@
+//! The one heap block of a worker, and the thread entry point that runs it.
+//!
+//! A `Packet<T, F>` holds, in one allocation aligned to a cache line, the
+//! [`Header`] (the worker word, the result slot, and how to free the block)
+//! followed by what the new thread consumes at start (the routine and its
+//! name). The handle only knows `Header<T>`: `F` is erased behind the `free`
+//! function pointer, so `Worker<T>` is two words.
+//!
+//! # Who frees the block
+//!
+//! - While the handle exists, the handle frees it, and only after it joined
+//!   the OS thread (`pthread_join`), so the thread has stopped touching it.
+//! - `detach` calls [`WorkerCell::release`]: if the routine already exited,
+//!   the handle joins the (finishing) thread and frees; otherwise it detaches
+//!   the thread, and the thread frees the block after its
+//!   [`WorkerCell::complete`] reports that it is last.
+
+use std::cell::UnsafeCell;
+use std::ffi::{CString, c_void};
+use std::mem::ManuallyDrop;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::{self, NonNull};
+use std::thread;
+
+use clusworker_core::{Last, WorkerCell};
+
+use crate::context::Context;
+use crate::sys::{self, OsError, Park, Thread};
+
+/// What the handle sees of the block: the cell, and how to free the block.
+#[repr(C)]
+pub(crate) struct Header<T> {
+    pub(crate) cell: WorkerCell<Park, thread::Result<T>>,
+    free: unsafe fn(NonNull<Header<T>>),
+}
+
+impl<T> Header<T> {
+    /// Frees the whole block.
+    ///
+    /// # Safety
+    ///
+    /// `this` came from [`spawn`], nobody uses the block any more (the thread
+    /// was joined, or it is the thread itself after `complete` said it is
+    /// last), and this is the only call for it.
+    pub(crate) unsafe fn free(this: NonNull<Header<T>>) {
+        // SAFETY: the block is alive until this call (caller's contract).
+        let free = unsafe { this.as_ref().free };
+        // SAFETY: `free` is the `free_packet::<T, F>` of the `F` this block
+        // was made with; the caller's contract is its contract.
+        unsafe { free(this) }
+    }
+}
+
+/// The whole block. `header` comes first (`repr(C)`), so a pointer to the
+/// packet is a pointer to its header.
+#[repr(C, align(64))]
+struct Packet<T, F> {
+    header: Header<T>,
+    /// Taken by the thread when it starts; never dropped in place.
+    start: UnsafeCell<ManuallyDrop<Start<F>>>,
+}
+
+struct Start<F> {
+    routine: F,
+    name: Option<CString>,
+}
+
+/// Allocates the block and starts a thread on it.
+pub(crate) fn spawn<T, F>(
+    routine: F,
+    name: Option<CString>,
+    stack_size: Option<usize>,
+) -> Result<(NonNull<Header<T>>, Thread), OsError>
+where
+    F: FnOnce(&Context) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let packet = Box::into_raw(Box::new(Packet {
+        header: Header {
+            cell: WorkerCell::new(),
+            free: free_packet::<T, F>,
+        },
+        start: UnsafeCell::new(ManuallyDrop::new(Start { routine, name })),
+    }));
+    // SAFETY: `packet` stays allocated until the thread or the handle frees
+    // it (module docs); `F` and `T` are `Send`, so the thread may use them.
+    match unsafe { sys::spawn(run::<T, F>, packet.cast::<c_void>(), stack_size) } {
+        // SAFETY: `Box::into_raw` never returns null.
+        Ok(thread) => Ok((unsafe { NonNull::new_unchecked(packet.cast::<Header<T>>()) }, thread)),
+        Err(e) => {
+            // SAFETY: no thread was started, so we still own the block.
+            let mut packet = unsafe { Box::from_raw(packet) };
+            // SAFETY: the routine was never taken; dropped here exactly once.
+            unsafe { ManuallyDrop::drop(packet.start.get_mut()) };
+            drop(packet);
+            Err(e)
+        }
+    }
+}
+
+/// # Safety
+///
+/// `this` points at the header of a live `Packet<T, F>` that nobody else uses
+/// and whose `start` was taken (or dropped) already.
+unsafe fn free_packet<T, F>(this: NonNull<Header<T>>) {
+    // SAFETY: the header is the first field of a `Box<Packet<T, F>>`
+    // allocation (caller's contract); `start` is `ManuallyDrop`, so only the
+    // header (and the result it may hold) is dropped.
+    drop(unsafe { Box::from_raw(this.as_ptr().cast::<Packet<T, F>>()) });
+}
+
+/// The thread's entry point.
+extern "C" fn run<T, F>(arg: *mut c_void) -> *mut c_void
+where
+    F: FnOnce(&Context) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let packet = arg.cast::<Packet<T, F>>();
+    // SAFETY: `packet` is live until `complete` below (module docs); the
+    // thread is the only user of `start`, and takes it exactly once.
+    let Start { routine, name } = unsafe { ManuallyDrop::take(&mut *(*packet).start.get()) };
+    if let Some(name) = name {
+        sys::set_current_name(&name);
+    }
+    // SAFETY: as above; the header is shared with the handle, which only
+    // uses it through `&`.
+    let header: &Header<T> = unsafe { &(*packet).header };
+    let result = catch_unwind(AssertUnwindSafe(|| routine(Context::from_word(header.cell.word()))));
+    let this = NonNull::from(header);
+    // After `complete`, the block may be freed by the handle: do not touch
+    // `header` again unless we are last.
+    match header.cell.complete(result) {
+        // SAFETY: the handle released the block before we exited, so we are
+        // its last user; `start` was taken above.
+        Ok(Last::Yes) => unsafe { Header::free(this) },
+        Ok(Last::No) => {}
+        // Only this thread completes the cell: cannot happen.
+        Err(_) => debug_assert!(false, "worker result completed twice"),
+    }
+    ptr::null_mut()
+}

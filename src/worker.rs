@@ -1,0 +1,333 @@
+//! The handle: [`Worker`].
+
+use std::fmt;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::thread;
+use std::time::Duration;
+
+use clusworker_core::{Last, Request, State, WorkerWord};
+
+use crate::builder::{Builder, SpawnError};
+use crate::context::Context;
+use crate::error::{JoinOwnThread, WaitError};
+use crate::packet::Header;
+use crate::sys::{Park, Thread};
+
+/// A worker thread that can be asked to terminate: `CLUS_WORKER`, done
+/// right.
+///
+/// Created by [`Worker::spawn`] or [`Builder::spawn`]. The routine gets a
+/// [`Context`] to poll ([`Context::check_terminate`]) and to sleep on
+/// ([`Context::sleep`]); the handle requests terminate and waits for the exit.
+///
+/// - `Worker<T>` is `Send + Sync`: any number of threads may terminate and
+///   wait for one worker at once, exactly one of them is
+///   [`Terminate::First`].
+/// - Two words (16 bytes), the size of a `CLUS_WORKER`; one heap block
+///   beside it, shared with the thread.
+/// - Dropping it requests terminate and waits for the exit, then joins the
+///   thread (like C++'s `std::jthread`). Use [`detach`](Worker::detach) to
+///   let it run on. A routine that ignores terminate makes the drop wait for
+///   as long as it runs: use [`terminate_timeout`](Worker::terminate_timeout)
+///   first when that matters.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use clusworker::{Terminate, Worker};
+///
+/// let worker = Worker::spawn(|ctx| {
+///     let mut steps = 0u32;
+///     while !ctx.check_terminate() {
+///         steps += 1; // a step of real work
+///         if ctx.sleep(Duration::from_millis(50)).is_err() {
+///             break;
+///         }
+///     }
+///     steps
+/// })?;
+/// assert_eq!(worker.terminate(), Terminate::First);
+/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
+/// // The request may even come before the first step: zero steps is fine.
+/// let steps: u32 = worker.join().expect("the routine does not panic");
+/// # let _ = steps;
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
+#[doc(alias = "CLUS_WORKER")]
+pub struct Worker<T> {
+    header: NonNull<Header<T>>,
+    thread: ManuallyDrop<Thread>,
+}
+
+// SAFETY: the handle only gives shared access to the atomic word, and moves
+// the `T` out (in `join`, by value) to the thread that owns the handle; so
+// sending or sharing it needs `T: Send`, as for `std::thread::JoinHandle`.
+unsafe impl<T: Send> Send for Worker<T> {}
+// SAFETY: as above: through `&Worker` nothing but atomic operations on the
+// word is reachable; no `&T` is ever handed out.
+unsafe impl<T: Send> Sync for Worker<T> {}
+
+const _: () = assert!(
+    size_of::<Worker<()>>() <= 16,
+    "a Worker must be no larger than a CLUS_WORKER"
+);
+
+/// What [`Worker::terminate`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Terminate {
+    /// This call made the terminate request, and waited until the routine
+    /// returned (it may have returned before the call).
+    First,
+    /// Another call had already made the request; this one returned at
+    /// once, without waiting, as `ClusWorkerTerminate` does. Use
+    /// [`Worker::wait_timeout`] to wait as well.
+    AlreadyRequested,
+    /// Called on the worker's own thread: the request was made (if it was
+    /// not already) and nothing waited, since waiting would deadlock.
+    OwnThread,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    /// Starts a worker running `routine` on a new OS thread.
+    ///
+    /// Fails only if the OS cannot start a thread; the error carries the OS
+    /// code, and nothing is leaked (the routine is dropped unrun).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let worker = clusworker::Worker::spawn(|_ctx| 6 * 7)?;
+    /// assert_eq!(worker.join().ok(), Some(42));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "ClusWorkerCreate")]
+    pub fn spawn<F>(routine: F) -> Result<Worker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+    {
+        Builder::new().spawn(routine)
+    }
+}
+
+impl<T> Worker<T> {
+    pub(crate) fn from_parts(header: NonNull<Header<T>>, thread: Thread) -> Self {
+        Worker {
+            header,
+            thread: ManuallyDrop::new(thread),
+        }
+    }
+
+    fn header(&self) -> &Header<T> {
+        // SAFETY: the block lives at least as long as the handle: only the
+        // handle frees it while the handle exists (see `packet`).
+        unsafe { self.header.as_ref() }
+    }
+
+    pub(crate) fn word(&self) -> &WorkerWord<Park> {
+        self.header().cell.word()
+    }
+
+    pub(crate) fn is_own_thread(&self) -> bool {
+        self.thread.is_current()
+    }
+
+    /// Requests terminate and, if this call was the first to, waits until
+    /// the routine returns. No timeout: see
+    /// [`terminate_timeout`](Self::terminate_timeout).
+    ///
+    /// As with `ClusWorkerTerminate`, only the first call waits; later calls
+    /// return [`Terminate::AlreadyRequested`] at once. Called from the
+    /// worker's own thread it requests and returns [`Terminate::OwnThread`].
+    /// Terminating a worker that already exited is allowed and returns
+    /// `First` (if no one requested before) without waiting.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::{State, Terminate, Worker};
+    /// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
+    /// assert_eq!(worker.terminate(), Terminate::First);
+    /// assert_eq!(worker.state(), State::Exited);
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "ClusWorkerTerminate")]
+    pub fn terminate(&self) -> Terminate {
+        if self.is_own_thread() {
+            let _ = self.word().request_terminate();
+            return Terminate::OwnThread;
+        }
+        match self.word().request_terminate() {
+            Request::First | Request::AlreadyExited => {
+                // Without a timeout the wait cannot fail.
+                let _ = self.word().wait_exited(None);
+                Terminate::First
+            }
+            Request::AlreadyRequested => Terminate::AlreadyRequested,
+        }
+    }
+
+    /// Requests terminate (if no one has yet), then waits at most `timeout`
+    /// for the routine to return: `ClusWorkerTerminateEx`. Every caller
+    /// waits, not only the first.
+    ///
+    /// A timeout loses nothing: the worker keeps its result, and can be
+    /// waited for or joined later. Any duration is valid: zero only checks,
+    /// [`Duration::MAX`] waits without limit.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitError::TimedOut`] if the routine was still running at the
+    /// deadline; [`WaitError::OwnThread`] when called from the worker's own
+    /// thread (the request is made, nothing waits).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clusworker::{WaitError, Worker};
+    /// // A routine that ignores terminate for a while.
+    /// let stubborn = Worker::spawn(|_ctx| std::thread::sleep(Duration::from_millis(200)))?;
+    /// assert_eq!(stubborn.terminate_timeout(Duration::ZERO), Err(WaitError::TimedOut));
+    /// assert!(stubborn.join().is_ok()); // nothing was lost
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "ClusWorkerTerminateEx")]
+    pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
+        let _ = self.word().request_terminate();
+        self.wait_timeout(timeout)
+    }
+
+    /// Waits at most `timeout` for the routine to return, without requesting
+    /// terminate: `ClusWorkerTerminateEx` with `wait_only`. Any number of
+    /// threads may wait at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`terminate_timeout`](Self::terminate_timeout).
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
+        if self.word().is_exited() {
+            return Ok(());
+        }
+        if self.is_own_thread() {
+            return Err(WaitError::OwnThread);
+        }
+        self.word()
+            .wait_exited(Some(timeout))
+            .map_err(|_| WaitError::TimedOut)
+    }
+
+    /// Waits, without limit, for the routine to return (without requesting
+    /// terminate).
+    ///
+    /// # Errors
+    ///
+    /// [`WaitError::OwnThread`] when called from the worker's own thread.
+    pub fn wait(&self) -> Result<(), WaitError> {
+        self.wait_timeout(Duration::MAX)
+    }
+
+    /// The phase: `Running`, `Terminating` (requested, not yet returned), or
+    /// `Exited`.
+    pub fn state(&self) -> State {
+        self.word().state()
+    }
+
+    /// Has terminate been requested (by anyone)?
+    #[doc(alias = "ClusWorkerCheckTerminate")]
+    pub fn is_terminate_requested(&self) -> bool {
+        self.word().check_terminate()
+    }
+
+    /// Waits for the routine to return (without requesting terminate) and
+    /// gives its value, or the payload of its panic.
+    ///
+    /// Called from the worker's own thread, it cannot wait for itself: it
+    /// detaches the worker and returns `Err` with a [`JoinOwnThread`]
+    /// payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let worker = clusworker::Worker::spawn(|_ctx| -> u32 { panic!("boom") })?;
+    /// let payload = worker.join().unwrap_err();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn join(self) -> thread::Result<T> {
+        if self.is_own_thread() {
+            self.detach();
+            return Err(Box::new(JoinOwnThread));
+        }
+        let mut this = ManuallyDrop::new(self);
+        let _ = this.word().wait_exited(None);
+        let result = this.header().cell.take();
+        // SAFETY: `this` is never used again, so the thread is taken once.
+        let thread = unsafe { ManuallyDrop::take(&mut this.thread) };
+        let r = thread.join();
+        debug_assert!(r.is_ok(), "{r:?}");
+        // SAFETY: the thread was joined, so nobody else uses the block; the
+        // handle is forgotten (`ManuallyDrop`), so this is the one free.
+        unsafe { Header::free(this.header) };
+        match result {
+            Ok(r) => r,
+            // Only `join` takes, and it consumes the handle: cannot happen.
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    /// Lets the worker run on by itself: nothing will terminate or join it,
+    /// and its result is dropped when it returns. Its memory is freed then.
+    pub fn detach(self) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again, so the thread is taken once.
+        let thread = unsafe { ManuallyDrop::take(&mut this.thread) };
+        match this.header().cell.release() {
+            Last::Yes => {
+                // The routine already returned: the thread is at most a few
+                // instructions from its end. Join it so that it no longer
+                // touches the block, then free.
+                let r = thread.join();
+                debug_assert!(r.is_ok(), "{r:?}");
+                // SAFETY: joined; we were last, so this is the one free.
+                unsafe { Header::free(this.header) };
+            }
+            Last::No => {
+                // The thread frees the block when its routine returns.
+                let r = thread.detach();
+                debug_assert!(r.is_ok(), "{r:?}");
+            }
+        }
+    }
+}
+
+impl<T> Drop for Worker<T> {
+    fn drop(&mut self) {
+        let _ = self.word().request_terminate();
+        if self.is_own_thread() {
+            // Cannot wait for ourselves: let the thread free the block.
+            // SAFETY: `self` is being dropped; moved out exactly once, and
+            // `detach` takes over the drop's duties.
+            let this = unsafe { std::ptr::read(self) };
+            this.detach();
+            return;
+        }
+        let _ = self.word().wait_exited(None);
+        // SAFETY: `self` is being dropped; the thread is taken once.
+        let thread = unsafe { ManuallyDrop::take(&mut self.thread) };
+        let r = thread.join();
+        debug_assert!(r.is_ok(), "{r:?}");
+        // SAFETY: joined, so nobody else uses the block; this is the one free.
+        unsafe { Header::free(self.header) };
+    }
+}
+
+impl<T> fmt::Debug for Worker<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
