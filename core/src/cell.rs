@@ -152,12 +152,15 @@ impl<P: Platform, T> WorkerCell<P, T> {
 
 impl<P: Platform, T> Drop for WorkerCell<P, T> {
     fn drop(&mut self) {
-        let bits = self.word.bits_mut();
+        // `&mut self`: every other user is gone, and whatever ended their use
+        // (a join, a last RMW) ordered their writes before this read.
+        let bits = self.word.bits();
         if bits & EXITED != 0 && bits & CLAIMED == 0 {
-            let slot = self.slot.get_mut();
-            // SAFETY: EXITED means `complete` wrote the slot; CLAIMED clear
-            // means nobody read it; `&mut self` means nobody can now.
-            unsafe { slot.assume_init_drop() }
+            self.slot.with_mut(|slot| {
+                // SAFETY: EXITED means `complete` wrote the slot; CLAIMED
+                // clear means nobody read it; `&mut self` means nobody can.
+                unsafe { (*slot).assume_init_drop() }
+            });
         }
     }
 }

@@ -37,8 +37,6 @@ pub unsafe trait AtomicWord: Send + Sync {
         success: Ordering,
         failure: Ordering,
     ) -> Result<u32, u32>;
-    /// Reads the value through an exclusive borrow (no other thread can race).
-    fn get_mut(&mut self) -> u32;
 }
 
 // SAFETY: forwards every call to the real `AtomicU32` with the same ordering.
@@ -65,10 +63,6 @@ unsafe impl AtomicWord for AtomicU32 {
     ) -> Result<u32, u32> {
         AtomicU32::compare_exchange(self, current, new, success, failure)
     }
-    #[inline]
-    fn get_mut(&mut self) -> u32 {
-        *AtomicU32::get_mut(self)
-    }
 }
 
 /// An interior-mutable cell for the result slot, in loom's closure style.
@@ -76,20 +70,17 @@ unsafe impl AtomicWord for AtomicU32 {
 /// # Safety
 ///
 /// `with_mut` must hand `f` a pointer to the one value the cell owns, valid
-/// for reads and writes for the duration of the call, and `get_mut` the same
-/// value. The core upholds exclusivity: it only calls `with_mut` from the one
+/// for reads and writes for the duration of the call. The core upholds exclusivity: it only calls `with_mut` from the one
 /// writer before the exit is published, and from the one claimant after it.
 pub unsafe trait SlotCell<T> {
     /// A new cell holding `value`.
     fn new(value: T) -> Self;
     /// Calls `f` with a raw pointer to the value.
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
-    /// The value, through an exclusive borrow.
-    fn get_mut(&mut self) -> &mut T;
 }
 
 // SAFETY: `UnsafeCell::get` is the pointer to the owned value, valid as long
-// as `&self` is; `get_mut` is the same value.
+// as `&self` is.
 unsafe impl<T> SlotCell<T> for UnsafeCell<T> {
     #[inline]
     fn new(value: T) -> Self {
@@ -98,10 +89,6 @@ unsafe impl<T> SlotCell<T> for UnsafeCell<T> {
     #[inline]
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         f(self.get())
-    }
-    #[inline]
-    fn get_mut(&mut self) -> &mut T {
-        UnsafeCell::get_mut(self)
     }
 }
 

@@ -327,10 +327,4 @@ impl<P: Platform> WorkerWord<P> {
         }
         old
     }
-
-    /// The bits, through an exclusive borrow.
-    #[inline]
-    pub(crate) fn bits_mut(&mut self) -> u32 {
-        self.word.get_mut()
-    }
 }

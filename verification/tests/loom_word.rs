@@ -1,0 +1,242 @@
+//! loom models of the worker word: the exact protocol code of
+//! `clusworker-core`, run on the loom platform. Each model is named for the
+//! property it proves. Run with `cargo test --release --features loom`.
+#![cfg(feature = "loom")]
+
+use core::time::Duration;
+
+use clusworker_core::{Last, Request, Sleep, State, TakeError, WorkerCell};
+use clusworker_verification::loom_platform::Loom;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+
+type Cell<T> = WorkerCell<Loom, T>;
+
+/// Explores every interleaving of `f` (no preemption bound) unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+#[track_caller]
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    bounded_model(None, f);
+}
+
+/// Explores `f` with at most `bound` preemptions per execution (unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise): for models whose full space takes
+/// minutes. Bugs in this protocol need at most two preemptions to show (one
+/// between a check and its RMW, one between the RMW and the park).
+/// Prints the number of executions explored (`-- --nocapture` shows it).
+#[track_caller]
+fn bounded_model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = bound;
+    }
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    b.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    println!(
+        "loom model {name}: {} interleavings explored (preemption bound: {:?})",
+        runs.load(std::sync::atomic::Ordering::Relaxed),
+        b.preemption_bound
+    );
+}
+
+/// Is this request the one that "made" it?
+fn made_it(r: Request) -> bool {
+    matches!(r, Request::First | Request::AlreadyExited)
+}
+
+#[test]
+fn two_terminators_exactly_one_first() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let others: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = cell.clone();
+                thread::spawn(move || cell.word().request_terminate())
+            })
+            .collect();
+        let results: Vec<Request> = others.into_iter().map(|h| h.join().unwrap()).collect();
+        let firsts = results.iter().filter(|r| made_it(**r)).count();
+        assert_eq!(firsts, 1, "exactly one first terminator, got {results:?}");
+        assert!(
+            results.contains(&Request::First),
+            "the routine never exited: {results:?}"
+        );
+        assert!(cell.word().check_terminate());
+    });
+}
+
+#[test]
+fn terminators_racing_the_exit_exactly_one_first_and_both_see_it() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let _ = cell.complete(7);
+            })
+        };
+        let other = {
+            let cell = cell.clone();
+            thread::spawn(move || cell.word().request_terminate())
+        };
+        let mine = cell.word().request_terminate();
+        let theirs = other.join().unwrap();
+        assert_eq!(
+            usize::from(made_it(mine)) + usize::from(made_it(theirs)),
+            1,
+            "exactly one first: {mine:?} {theirs:?}"
+        );
+        worker.join().unwrap();
+        assert_eq!(cell.word().state(), State::Exited);
+    });
+}
+
+#[test]
+fn terminate_vs_exit_on_its_own_terminator_never_hangs() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                // The routine returns by itself without looking at terminate.
+                assert!(cell.complete(42).is_ok());
+            })
+        };
+        let r = cell.word().request_terminate();
+        assert!(made_it(r));
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        assert_eq!(cell.take(), Ok(42));
+        worker.join().unwrap();
+    });
+}
+
+#[test]
+fn sleep_vs_terminate_no_lost_wakeup() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                // Time never passes under loom, so only a terminate (and its
+                // wake-up) can end this sleep: a lost wake-up is a deadlock.
+                let s = cell.word().sleep(Duration::from_secs(1));
+                assert_eq!(s, Sleep::Terminated);
+                assert!(cell.word().check_terminate());
+                let _ = cell.complete(1);
+            })
+        };
+        assert_eq!(cell.word().request_terminate(), Request::First);
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        worker.join().unwrap();
+    });
+}
+
+#[test]
+fn sleep_after_the_request_returns_at_once() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        assert_eq!(cell.word().request_terminate(), Request::First);
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || cell.word().sleep(Duration::MAX))
+        };
+        assert_eq!(worker.join().unwrap(), Sleep::Terminated);
+    });
+}
+
+#[test]
+fn two_waiters_vs_exit_both_wake() {
+    // Unbounded this takes about 7 minutes on 2 cores; bound 3 finishes in
+    // seconds (loom's documentation recommends a bound of 2 or 3).
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = cell.clone();
+                thread::spawn(move || cell.word().wait_exited(None))
+            })
+            .collect();
+        assert!(cell.complete(3).is_ok());
+        for w in waiters {
+            assert_eq!(w.join().unwrap(), Ok(()));
+        }
+    });
+}
+
+#[test]
+fn result_published_and_taken_exactly_once() {
+    model(|| {
+        let cell = Arc::new(Cell::<Box<u32>>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || assert!(cell.complete(Box::new(5)).is_ok()))
+        };
+        let claimant = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                cell.word().wait_exited(None).unwrap();
+                cell.take()
+            })
+        };
+        // Racing the claimant, without waiting: may be too early.
+        let mine = cell.take();
+        let theirs = claimant.join().unwrap();
+        worker.join().unwrap();
+        match (mine, theirs) {
+            (Ok(v), Err(TakeError::AlreadyTaken)) | (Err(TakeError::AlreadyTaken), Ok(v)) => {
+                assert_eq!(*v, 5)
+            }
+            (Err(TakeError::NotExited), Ok(v)) => assert_eq!(*v, 5),
+            other => panic!("exactly one claimant must get the value: {other:?}"),
+        }
+        assert_eq!(cell.complete(Box::new(6)).map(|_| ()), Err(Box::new(6)));
+    });
+}
+
+/// Counts drops through a loom atomic.
+#[derive(Debug)]
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn unclaimed_result_dropped_exactly_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let cell = Arc::new(Cell::<Counted>::new());
+        let worker = {
+            let (cell, drops) = (cell.clone(), drops.clone());
+            thread::spawn(move || assert!(cell.complete(Counted(drops)).is_ok()))
+        };
+        let _ = cell.word().request_terminate();
+        worker.join().unwrap();
+        drop(cell);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+#[test]
+fn release_vs_complete_exactly_one_is_last() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || cell.complete(9).ok())
+        };
+        let handle_last = cell.release() == Last::Yes;
+        let worker_last = worker.join().unwrap() == Some(Last::Yes);
+        assert!(
+            handle_last != worker_last,
+            "exactly one side frees: handle {handle_last}, worker {worker_last}"
+        );
+    });
+}
