@@ -312,6 +312,13 @@ impl<P: Platform> WorkerWord<P> {
         }
     }
 
+    /// Wakes every thread parked on this word. They re-check what they wait
+    /// for and park again if nothing changed, so this is never needed for
+    /// correctness; a platform's timer (or a test) may use it.
+    pub fn wake_all(&self) {
+        P::wake_all(&self.word);
+    }
+
     /// Sets `bits` with one `AcqRel` RMW and returns the previous value.
     #[inline]
     pub(crate) fn fetch_or(&self, bits: u32) -> u32 {

@@ -1,6 +1,6 @@
 //! Verification of clusworker: the loom platform the models run the core on.
 //!
-//! With the `loom` feature, [`loom_platform::Loom`] implements
+//! With the `loom` feature, `loom_platform::Loom` implements
 //! `clusworker_core::Platform` with loom's atomics, cells and a faithful
 //! futex (a loom mutex/condvar per word), so the models in `tests/loom_*.rs`
 //! check the exact protocol code that ships. Without the feature this crate

@@ -9,15 +9,38 @@
 //!   blocked"), not as a spin.
 //! - The result cell is loom's `UnsafeCell`, so an unsynchronised access to
 //!   the result slot is reported as a data race.
-//! - Time does not pass: [`now`](Platform::now) is always zero, so a timeout
-//!   of zero expires at once and any other timeout never does (the timer
-//!   never fires). `wait` ignores its timeout for the same reason.
+//! - Time stands still until a model fires the timer ([`fire_timer`]): loom
+//!   has no time, so a timeout is modelled as a thread of the model. Before
+//!   the fire, [`now`](Platform::now) is zero, a zero timeout expires at once
+//!   and any other never does. The fire moves the clock past every timeout a
+//!   model uses ([`AFTER_FIRE`]) and wakes the word's timed waiters, under
+//!   the word's lock, so a timed wait cannot miss it. A timed wait that
+//!   starts after the fire (with a new deadline beyond it) returns at once
+//!   and yields, as a real timed wait would in the end.
 
 use core::time::Duration;
 
 use clusworker_core::{AtomicWord, Platform, SlotCell};
-use loom::sync::atomic::{AtomicU32, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use loom::sync::{Condvar, Mutex};
+
+/// The clock after the timer fired: far past any timeout a model uses.
+pub const AFTER_FIRE: Duration = Duration::from_secs(1 << 40);
+
+loom::lazy_static! {
+    /// Has the model's timer fired? Reset for every execution.
+    static ref FIRED: AtomicBool = AtomicBool::new(false);
+}
+
+/// Fires the model's timer: every timeout computed before this call has now
+/// expired, and the timed waiters blocked on `word` wake up.
+///
+/// No wake-up is lost: a waiter checks `FIRED` under the word's lock, and
+/// `wake_all` takes that lock after the store (the futex argument again).
+pub fn fire_timer(word: &clusworker_core::WorkerWord<Loom>) {
+    FIRED.store(true, Ordering::SeqCst);
+    word.wake_all();
+}
 
 /// The loom platform.
 #[derive(Debug)]
@@ -77,8 +100,16 @@ impl Platform for Loom {
     type Word = LoomWord;
     type Cell<T> = LoomCell<T>;
 
-    fn wait(word: &LoomWord, expected: u32, _timeout: Option<Duration>) {
+    fn wait(word: &LoomWord, expected: u32, timeout: Option<Duration>) {
         let guard = word.lock.lock().unwrap_or_else(|e| e.into_inner());
+        if timeout.is_some() && FIRED.load(Ordering::SeqCst) {
+            // The timer fired: a timed wait ends (the caller re-reads the
+            // clock). Yield so that a wait with a deadline beyond the fire
+            // does not starve the threads that will end it.
+            drop(guard);
+            loom::thread::yield_now();
+            return;
+        }
         // Relaxed, as the kernel's futex compare: the lock orders it after a
         // waker that locked first (see os-posix's condvar notes).
         if word.atom.load(Ordering::Relaxed) == expected {
@@ -92,6 +123,10 @@ impl Platform for Loom {
     }
 
     fn now() -> Duration {
-        Duration::ZERO
+        if FIRED.load(Ordering::SeqCst) {
+            AFTER_FIRE
+        } else {
+            Duration::ZERO
+        }
     }
 }

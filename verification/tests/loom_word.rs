@@ -5,8 +5,8 @@
 
 use core::time::Duration;
 
-use clusworker_core::{Last, Request, Sleep, State, TakeError, WorkerCell};
-use clusworker_verification::loom_platform::Loom;
+use clusworker_core::{Last, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
+use clusworker_verification::loom_platform::{Loom, fire_timer};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -238,5 +238,153 @@ fn release_vs_complete_exactly_one_is_last() {
             handle_last != worker_last,
             "exactly one side frees: handle {handle_last}, worker {worker_last}"
         );
+    });
+}
+
+#[test]
+fn three_terminators_exactly_one_first() {
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let others: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = cell.clone();
+                thread::spawn(move || cell.word().request_terminate())
+            })
+            .collect();
+        let mut results = vec![cell.word().request_terminate()];
+        results.extend(others.into_iter().map(|h| h.join().unwrap()));
+        let firsts = results.iter().filter(|r| made_it(**r)).count();
+        assert_eq!(firsts, 1, "exactly one first terminator, got {results:?}");
+    });
+}
+
+#[test]
+fn timed_wait_vs_exit_loses_nothing() {
+    // Unbounded: 7.8 million interleavings, about 8 minutes on 2 cores.
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || assert!(cell.complete(5).is_ok()))
+        };
+        let timer = {
+            let cell = cell.clone();
+            thread::spawn(move || fire_timer(cell.word()))
+        };
+        // Either outcome is right; what matters is that it returns, and
+        // that a timeout loses nothing.
+        let r = cell.word().wait_exited(Some(Duration::from_millis(10)));
+        assert!(matches!(r, Ok(()) | Err(TimedOut)));
+        if r.is_ok() {
+            assert!(cell.word().is_exited(), "Ok before the exit");
+        }
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        assert_eq!(cell.take(), Ok(5));
+        worker.join().unwrap();
+        timer.join().unwrap();
+    });
+}
+
+#[test]
+fn timed_terminate_vs_sleeping_worker_then_join() {
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                // Sleeps in steps until terminate, as a routine does; the
+                // timer may end a step first.
+                let mut steps = 0;
+                while cell.word().sleep(Duration::from_secs(1)) == Sleep::Elapsed {
+                    steps += 1;
+                }
+                assert!(cell.complete(steps).is_ok());
+            })
+        };
+        let timer = {
+            let cell = cell.clone();
+            thread::spawn(move || fire_timer(cell.word()))
+        };
+        assert_eq!(cell.word().request_terminate(), Request::First);
+        let _ = cell.word().wait_exited(Some(Duration::from_millis(10)));
+        // Whatever the timed wait said, the join afterwards gets the value.
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        assert!(cell.take().is_ok());
+        worker.join().unwrap();
+        timer.join().unwrap();
+    });
+}
+
+#[test]
+fn terminate_from_own_thread_does_not_block_it() {
+    model(|| {
+        let cell = Arc::new(Cell::<u32>::new());
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                // The routine asks for its own termination (the API returns
+                // OwnThread here and waits for nothing), then winds down.
+                let r = cell.word().request_terminate();
+                assert!(matches!(r, Request::First | Request::AlreadyRequested));
+                assert_eq!(cell.word().sleep(Duration::MAX), Sleep::Terminated);
+                assert!(cell.complete(1).is_ok());
+            })
+        };
+        let r = cell.word().request_terminate();
+        assert!(matches!(
+            r,
+            Request::First | Request::AlreadyRequested | Request::AlreadyExited
+        ));
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        worker.join().unwrap();
+    });
+}
+
+#[test]
+fn terminate_all_of_two_sleeping_workers_wakes_both() {
+    bounded_model(Some(3), || {
+        let cells = [Arc::new(Cell::<u32>::new()), Arc::new(Cell::<u32>::new())];
+        let workers: Vec<_> = cells
+            .iter()
+            .map(|cell| {
+                let cell = cell.clone();
+                thread::spawn(move || {
+                    assert_eq!(cell.word().sleep(Duration::from_secs(1)), Sleep::Terminated);
+                    assert!(cell.complete(2).is_ok());
+                })
+            })
+            .collect();
+        // Signal all first, then wait for all (ClusWorkersTerminate).
+        for cell in &cells {
+            assert_eq!(cell.word().request_terminate(), Request::First);
+        }
+        for cell in &cells {
+            assert_eq!(cell.word().wait_exited(None), Ok(()));
+            assert_eq!(cell.take(), Ok(2));
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn drop_while_running_terminates_waits_and_drops_the_result_once() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let cell = Arc::new(Cell::<Counted>::new());
+        let worker = {
+            let (cell, drops) = (cell.clone(), drops.clone());
+            thread::spawn(move || {
+                let _ = cell.word().sleep(Duration::from_secs(1));
+                assert!(cell.complete(Counted(drops)).is_ok());
+            })
+        };
+        // What `Worker::drop` does: request, wait, join, free.
+        let _ = cell.word().request_terminate();
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        worker.join().unwrap();
+        drop(cell);
+        assert_eq!(drops.load(SeqCst), 1);
     });
 }
