@@ -1,24 +1,614 @@
-//! Placeholder demo until the monitor lands: a worker that reports progress
-//! and is terminated while it sleeps.
+//! The Resource Monitor demo: five cluster resources, every path of a
+//! pending operation.
+//!
+//! ```sh
+//! cargo run --release --example resource_monitor
+//! cargo run --release --example resource_monitor -- --help
+//! ```
+//!
+//! - `ip-address` comes online at once (`Online` returns done).
+//! - `disk` goes pending and its worker reports progress, checkpoint by
+//!   checkpoint, until `Online`.
+//! - `web-service` does the same, more quickly.
+//! - `database` reports a few checkpoints, then hangs: no report arrives
+//!   within PendingTimeout, so the monitor marks it `Failed` and calls its
+//!   `Terminate`, which stops the worker.
+//! - `file-share` never reports, and its `Terminate` hangs too: past
+//!   DeadlockTimeout the monitor isolates it and calls the escalation hook
+//!   (Windows would recycle the resource host process here).
+//! - Then an orderly offline of the rest: `ip-address` at once, `disk` and
+//!   `web-service` pending with checkpoints.
+//!
+//! On a terminal the view is a table updated in place; otherwise (piped into
+//! a file or `cat`) it is plain lines. Exits 0 when every resource ended
+//! where it should.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use clusworker::{Terminate, Worker};
+use clusworker::Worker;
+use clusworker::monitor::{
+    Escalation, Event, ExitState, Monitor, Operation, Outcome, Resource, ResourceId, ResourceInfo,
+    ResourceState, StatusHandle,
+};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let start = Instant::now();
-    let worker = Worker::spawn(|ctx| {
-        let mut checkpoint = 0u32;
-        while ctx.sleep(Duration::from_millis(100)).is_ok() {
-            checkpoint += 1;
-            println!("worker: checkpoint {checkpoint}");
+// ----- options ---------------------------------------------------------------
+
+/// The demo's settings; every one a flag.
+#[derive(Debug, Clone)]
+struct Options {
+    pending_timeout: Duration,
+    deadlock_timeout: Duration,
+    step: Duration,
+    plain: bool,
+}
+
+const USAGE: &str = "\
+resource_monitor: the clusworker Resource Monitor demo
+
+USAGE:
+    cargo run --release --example resource_monitor -- [OPTIONS]
+
+OPTIONS:
+    --pending-timeout-ms <MS>    PendingTimeout, the heartbeat of pending operations
+                                 (default 800; at least 10)
+    --deadlock-timeout-ms <MS>   DeadlockTimeout, the bound on every entry-point call
+                                 (default 2000; at least 10)
+    --step-ms <MS>               time between two checkpoints of a worker (default 200);
+                                 keep it well below PendingTimeout
+    --plain                      plain lines even on a terminal
+    -h, --help                   print this help
+";
+
+fn parse_options() -> Result<Option<Options>, String> {
+    let mut o = Options {
+        pending_timeout: Duration::from_millis(800),
+        deadlock_timeout: Duration::from_millis(2000),
+        step: Duration::from_millis(200),
+        plain: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) => (f.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let mut millis = |name: &str| -> Result<Duration, String> {
+            let v = inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value in milliseconds"))?;
+            let n: u64 = v
+                .parse()
+                .map_err(|_| format!("{name}: `{v}` is not a number of milliseconds"))?;
+            Ok(Duration::from_millis(n))
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--pending-timeout-ms" => o.pending_timeout = millis("--pending-timeout-ms")?,
+            "--deadlock-timeout-ms" => o.deadlock_timeout = millis("--deadlock-timeout-ms")?,
+            "--step-ms" => o.step = millis("--step-ms")?,
+            "--plain" => o.plain = true,
+            _ => return Err(format!("unknown argument `{arg}`")),
         }
-        checkpoint
-    })?;
-    std::thread::sleep(Duration::from_millis(550));
-    let t = Instant::now();
-    assert_eq!(worker.terminate(), Terminate::First);
-    println!("terminate took {:?}", t.elapsed());
-    let checkpoints = worker.join().map_err(|_| "worker panicked")?;
-    println!("worker exited after {checkpoints} checkpoints, {:?} in all", start.elapsed());
-    Ok(())
+    }
+    Ok(Some(o))
+}
+
+// ----- the resources ---------------------------------------------------------
+
+/// How a demo resource behaves.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// `online` and `offline` return done at once.
+    Immediate,
+    /// A worker reports `online` (or `offline`) checkpoints, one per step,
+    /// then the final state.
+    Steps { online: u32, offline: u32 },
+    /// The online worker reports `after` checkpoints, then hangs without
+    /// reporting (until it is terminated).
+    StallsAfter { after: u32 },
+    /// The online worker never reports, and `terminate` hangs (until the demo
+    /// releases it at the very end).
+    HangsInTerminate,
+}
+
+/// A gate that a hung `terminate` waits on.
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*open {
+            open = self.cv.wait(open).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+    fn open(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.cv.notify_all();
+    }
+}
+
+/// A demo resource: its plan, and the worker of its pending operation.
+struct DemoResource {
+    plan: Plan,
+    step: Duration,
+    worker: Mutex<Option<Worker<()>>>,
+    gate: Arc<Gate>,
+}
+
+impl DemoResource {
+    fn new(plan: Plan, step: Duration, gate: Arc<Gate>) -> DemoResource {
+        DemoResource {
+            plan,
+            step,
+            worker: Mutex::new(None),
+            gate,
+        }
+    }
+
+    /// Starts the operation's worker and answers `Pending`; `Failed` if no
+    /// thread can be started.
+    fn pending(&self, op: Operation, status: StatusHandle, report: u32, stall: bool) -> Outcome {
+        let step = self.step;
+        let spawned = Worker::spawn(move |ctx| {
+            for checkpoint in 1..=report {
+                if ctx.sleep(step).is_err() {
+                    return; // Terminate was called.
+                }
+                if status.set_resource_status(op.pending_state(), checkpoint)
+                    == ExitState::Terminate
+                {
+                    return; // The monitor gave up on this operation.
+                }
+            }
+            if stall {
+                // Stuck (waiting for a log replay that never ends): no more
+                // reports, but the worker still honours terminate.
+                while ctx.sleep(Duration::MAX).is_ok() {}
+                return;
+            }
+            if ctx.sleep(step).is_ok() {
+                status.set_resource_status(op.target(), report + 1);
+            }
+        });
+        match spawned {
+            Ok(worker) => {
+                // The previous operation's worker has finished; dropping it
+                // joins it.
+                let old = self.lock_worker().replace(worker);
+                drop(old);
+                Outcome::Pending
+            }
+            Err(e) => Outcome::Failed(e.raw_os_error().map_or(1, |c| c.unsigned_abs())),
+        }
+    }
+
+    fn lock_worker(&self) -> std::sync::MutexGuard<'_, Option<Worker<()>>> {
+        self.worker.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Resource for DemoResource {
+    fn online(&self, status: StatusHandle) -> Outcome {
+        match self.plan {
+            Plan::Immediate => Outcome::Done,
+            Plan::Steps { online, .. } => self.pending(Operation::Online, status, online, false),
+            Plan::StallsAfter { after } => self.pending(Operation::Online, status, after, true),
+            Plan::HangsInTerminate => self.pending(Operation::Online, status, 0, true),
+        }
+    }
+
+    fn offline(&self, status: StatusHandle) -> Outcome {
+        match self.plan {
+            Plan::Steps { offline, .. } => self.pending(Operation::Offline, status, offline, false),
+            _ => {
+                self.terminate();
+                Outcome::Done
+            }
+        }
+    }
+
+    fn terminate(&self) {
+        if let Plan::HangsInTerminate = self.plan {
+            self.gate.wait(); // a stuck unmount
+        }
+        // Dropping the worker terminates it and waits for it.
+        let worker = self.lock_worker().take();
+        drop(worker);
+    }
+}
+
+/// What the demo knows of each resource.
+struct Row {
+    id: ResourceId,
+    online_steps: u32,
+    offline_steps: u32,
+    expected: ResourceState,
+    story: &'static str,
+}
+
+// ----- the view --------------------------------------------------------------
+
+/// One line of the log under the table.
+fn event_line(e: &Event) -> String {
+    format!(
+        "[{:6.2}s] {:<12} {:<14} -> {:<14} {}",
+        e.at.as_secs_f64(),
+        e.name,
+        e.from.name(),
+        e.to.name(),
+        e.cause
+    )
+}
+
+fn escalation_line(e: &Escalation) -> String {
+    format!(
+        "[{:6.2}s] ESCALATION   {} — the host would recycle the process here",
+        e.at.as_secs_f64(),
+        e
+    )
+}
+
+fn color(state: ResourceState) -> &'static str {
+    match state {
+        ResourceState::Online => "\x1b[32m",
+        ResourceState::Failed => "\x1b[31m",
+        ResourceState::OnlinePending | ResourceState::OfflinePending => "\x1b[33m",
+        _ => "\x1b[2m",
+    }
+}
+
+fn progress_bar(done: u32, total: u32) -> String {
+    let width = 12usize;
+    let total = total.max(1);
+    let filled = (done.min(total) as usize * width) / total as usize;
+    format!(
+        "[{}{}] {done:>2}/{total}",
+        "#".repeat(filled),
+        ".".repeat(width - filled)
+    )
+}
+
+/// The table, one line per resource.
+fn table(infos: &[ResourceInfo], rows: &[Row], now: Duration, ansi: bool) -> Vec<String> {
+    let mut out = vec![format!(
+        "{:<12} {:<14} {:<20} {}",
+        "RESOURCE", "STATE", "PROGRESS", "NOTE"
+    )];
+    for (info, row) in infos.iter().zip(rows) {
+        let progress = match (info.operation, info.checkpoint) {
+            (Some(Operation::Online), Some(cp)) => progress_bar(cp, row.online_steps),
+            (Some(Operation::Offline), Some(cp)) => progress_bar(cp, row.offline_steps),
+            _ => String::new(),
+        };
+        let note = if info.isolated {
+            "isolated after a hung call".to_string()
+        } else if let Some(d) = info.deadline {
+            let left = d.saturating_sub(now).as_millis();
+            format!("heartbeat due in {left} ms")
+        } else {
+            row.story.to_string()
+        };
+        let state = format!("{:<14}", info.state.name());
+        let state = if ansi {
+            format!("{}{state}\x1b[0m", color(info.state))
+        } else {
+            state
+        };
+        out.push(format!("{:<12} {state} {progress:<20} {note}", info.name));
+    }
+    out
+}
+
+/// Draws the view until `stop`: on a terminal the table and the latest log
+/// lines in place; otherwise each event, escalation and observed checkpoint
+/// as a plain line.
+struct View {
+    monitor: Arc<Monitor>,
+    rows: Arc<Vec<Row>>,
+    events: Receiver<Event>,
+    escalations: Receiver<Escalation>,
+    ansi: bool,
+    log: Vec<String>,
+    drawn: usize,
+    seen_checkpoints: HashMap<ResourceId, (Option<Operation>, Option<u32>)>,
+}
+
+impl View {
+    fn drain(&mut self) -> Vec<String> {
+        let mut new = Vec::new();
+        // Escalations are sent by the hook after their event: take events
+        // first, so the log keeps the order.
+        new.extend(self.events.try_iter().map(|e| event_line(&e)));
+        new.extend(self.escalations.try_iter().map(|e| escalation_line(&e)));
+        new
+    }
+
+    fn tick(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        let now = self.monitor.elapsed();
+        let infos = self.monitor.resources();
+        let new = self.drain();
+        if self.ansi {
+            self.log.extend(new);
+            let mut lines = table(&infos, &self.rows, now, true);
+            lines.push(String::new());
+            let keep = self.log.len().saturating_sub(14);
+            lines.extend(self.log[keep..].iter().cloned());
+            let mut frame = String::new();
+            if self.drawn > 0 {
+                let _ = write!(frame, "\x1b[{}F", self.drawn); // back to the top
+            }
+            for l in &lines {
+                let _ = writeln!(frame, "\x1b[2K{l}");
+            }
+            self.drawn = lines.len();
+            out.write_all(frame.as_bytes())?;
+        } else {
+            for l in new {
+                writeln!(out, "{l}")?;
+            }
+            for (info, row) in infos.iter().zip(self.rows.iter()) {
+                let key = (info.operation, info.checkpoint);
+                let before = self.seen_checkpoints.insert(info.id, key);
+                if let (Some(op), Some(cp)) = key {
+                    if cp > 0 && before != Some(key) {
+                        let total = if op == Operation::Online {
+                            row.online_steps
+                        } else {
+                            row.offline_steps
+                        };
+                        writeln!(
+                            out,
+                            "[{:6.2}s] {:<12} {} checkpoint {}",
+                            now.as_secs_f64(),
+                            info.name,
+                            op,
+                            progress_bar(cp, total)
+                        )?;
+                    }
+                }
+            }
+        }
+        out.flush()
+    }
+}
+
+// ----- the demo --------------------------------------------------------------
+
+/// Waits until `done` holds for the monitor's resources, at most `guard`.
+fn wait_until(monitor: &Monitor, guard: Duration, done: impl Fn(&[ResourceInfo]) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < guard {
+        if done(&monitor.resources()) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn main() -> ExitCode {
+    let options = match parse_options() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
+    let started = Instant::now();
+    let ansi = !o.plain && std::io::stdout().is_terminal();
+    let (esc_tx, esc_rx): (Sender<Escalation>, _) = mpsc::channel();
+    let esc_tx = Mutex::new(esc_tx);
+    let monitor = Arc::new(
+        Monitor::builder()
+            .pending_timeout(o.pending_timeout)
+            .deadlock_timeout(o.deadlock_timeout)
+            .on_escalation(move |e| {
+                if let Ok(tx) = esc_tx.lock() {
+                    let _ = tx.send(e.clone());
+                }
+            })
+            .start()?,
+    );
+    let events = monitor.subscribe();
+
+    println!(
+        "clusworker Resource Monitor demo: PendingTimeout {} ms, DeadlockTimeout {} ms, a checkpoint every {} ms",
+        o.pending_timeout.as_millis(),
+        o.deadlock_timeout.as_millis(),
+        o.step.as_millis()
+    );
+    println!();
+
+    // The resources.
+    let gate = Arc::new(Gate::default());
+    let mut rows = Vec::new();
+    let mut add = |name: &str, plan: Plan, expected, story| {
+        let (online_steps, offline_steps) = match plan {
+            Plan::Steps { online, offline } => (online, offline),
+            Plan::StallsAfter { after } => (after + 5, 0),
+            _ => (0, 0),
+        };
+        let id = monitor.add(name, DemoResource::new(plan, o.step, Arc::clone(&gate)));
+        rows.push(Row {
+            id,
+            online_steps,
+            offline_steps,
+            expected,
+            story,
+        });
+        id
+    };
+    use ResourceState::{Failed, Offline, Online};
+    let ip = add(
+        "ip-address",
+        Plan::Immediate,
+        Offline,
+        "online at once; offline at once",
+    );
+    let disk = add(
+        "disk",
+        Plan::Steps {
+            online: 12,
+            offline: 5,
+        },
+        Offline,
+        "pending with checkpoints",
+    );
+    let web = add(
+        "web-service",
+        Plan::Steps {
+            online: 5,
+            offline: 3,
+        },
+        Offline,
+        "pending with checkpoints",
+    );
+    let db = add(
+        "database",
+        Plan::StallsAfter { after: 3 },
+        Failed,
+        "stalled: PendingTimeout fired",
+    );
+    let share = add(
+        "file-share",
+        Plan::HangsInTerminate,
+        Failed,
+        "Terminate hung: escalated",
+    );
+    let rows = Arc::new(rows);
+
+    // The view, on its own thread.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut view = View {
+        monitor: Arc::clone(&monitor),
+        rows: Arc::clone(&rows),
+        events,
+        escalations: esc_rx,
+        ansi,
+        log: Vec::new(),
+        drawn: 0,
+        seen_checkpoints: HashMap::new(),
+    };
+    let viewer = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let mut out = std::io::stdout().lock();
+            if view.ansi {
+                let _ = out.write_all(b"\x1b[?25l"); // hide the cursor
+            }
+            while !stop.load(Ordering::Acquire) {
+                let _ = view.tick(&mut out);
+                thread::sleep(Duration::from_millis(50));
+            }
+            let _ = view.tick(&mut out);
+            if view.ansi {
+                let _ = out.write_all(b"\x1b[?25h");
+            }
+            let _ = out.flush();
+        })
+    };
+
+    // Phase 1: everything online.
+    let mut problems = Vec::new();
+    for id in [ip, disk, web, db, share] {
+        if let Err(e) = monitor.online(id) {
+            problems.push(format!("online {id}: {e}"));
+        }
+    }
+    // Long enough for every path, with room to spare on a loaded machine.
+    let guard = (o.step * 20 + o.pending_timeout + o.deadlock_timeout) * 3;
+    let settled = wait_until(&monitor, guard, |infos| {
+        let s = |id: ResourceId| infos[id.index()].state;
+        s(disk) == Online && s(web) == Online && s(db) == Failed && infos[share.index()].isolated
+    });
+    if !settled {
+        problems.push("phase 1 did not settle in time".to_string());
+    }
+
+    // Phase 2: an orderly offline of what is online.
+    for id in [ip, disk, web] {
+        if let Err(e) = monitor.offline(id) {
+            problems.push(format!("offline {id}: {e}"));
+        }
+    }
+    let settled = wait_until(&monitor, guard, |infos| {
+        [ip, disk, web]
+            .iter()
+            .all(|id| infos[id.index()].state == Offline)
+    });
+    if !settled {
+        problems.push("phase 2 did not settle in time".to_string());
+    }
+    thread::sleep(Duration::from_millis(120)); // a last frame with everything settled
+    stop.store(true, Ordering::Release);
+    let _ = viewer.join();
+    // Let the hung Terminate of file-share return, so that its thread ends.
+    gate.open();
+
+    // The summary.
+    let infos = monitor.resources();
+    println!();
+    println!("Summary after {:.2} s:", started.elapsed().as_secs_f64());
+    let mut ok = problems.is_empty();
+    for (info, row) in infos.iter().zip(rows.iter()) {
+        let good = info.state == row.expected;
+        ok &= good;
+        println!(
+            "  {:<12} {:<8} (expected {:<8}) {}  {}",
+            info.name,
+            info.state.name(),
+            row.expected.name(),
+            if good { "ok" } else { "MISMATCH" },
+            row.story
+        );
+    }
+    let stats = monitor.stats();
+    println!(
+        "  monitor thread woke {} times; {} call threads still alive",
+        stats.wakeups, stats.call_threads
+    );
+    for p in &problems {
+        println!("  problem: {p}");
+    }
+    println!(
+        "{}",
+        if ok {
+            "Every resource ended where expected."
+        } else {
+            "Some resources did not end where expected."
+        }
+    );
+    debug_assert_eq!(
+        rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ip, disk, web, db, share]
+    );
+    Ok(ok)
 }

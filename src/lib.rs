@@ -37,3 +37,5 @@ const _: () = {
     send_sync::<SpawnError>();
     send_sync::<WaitError>();
 };
+
+pub mod monitor;

@@ -89,3 +89,6 @@ pub mod word;
 pub use cell::{Last, TakeError, WorkerCell};
 pub use platform::{AtomicWord, Platform, SlotCell};
 pub use word::{Request, Sleep, State, TimedOut, WorkerWord};
+
+pub mod resource;
+pub use resource::{ResourceMachine, ResourceState};

@@ -1,0 +1,125 @@
+//! The Resource Monitor: pending operations, the PendingTimeout heartbeat,
+//! DeadlockTimeout escalation, health polls and events.
+//!
+//! Windows Failover Cluster loads each resource DLL into a Resource Monitor
+//! process that calls its entry points and watches it. This module plays
+//! that part for resources written in Rust:
+//!
+//! - A [`Resource`] implements `online`, `offline`, `terminate`, and
+//!   optionally `looks_alive` / `is_alive`. `online` and `offline` return an
+//!   [`Outcome`]: done, pending, or failed with a code.
+//! - A pending operation is finished by a [`Worker`](crate::Worker) that
+//!   reports through its [`StatusHandle`]:
+//!   [`set_resource_status(state, checkpoint)`](StatusHandle::set_resource_status)
+//!   answers [`ExitState::Continue`] or [`ExitState::Terminate`].
+//! - The [`Monitor`] keeps every resource's [`ResourceState`] and refuses
+//!   calls that make no sense in it ([`MonitorError`], [`StatusError`]),
+//!   changing nothing. It enforces PendingTimeout as a heartbeat: each valid
+//!   report (a pending state with a higher checkpoint) resets it; when it
+//!   runs out, the monitor marks the resource `Failed`, calls `terminate`,
+//!   and answers the worker's next report with `Terminate`.
+//! - Every entry-point call runs on a call thread and is bounded by
+//!   DeadlockTimeout. A call that hangs gets its resource failed and
+//!   isolated, and is reported to the host's escalation hook
+//!   ([`MonitorBuilder::on_escalation`], an [`Escalation`]); the monitor goes
+//!   on serving every other resource.
+//! - While a resource is online the monitor polls `looks_alive` and
+//!   `is_alive` at their intervals; a failed `is_alive` marks it `Failed`.
+//! - Every transition is an [`Event`] (resource, from, to, [`Cause`], time),
+//!   sent to each [`Monitor::subscribe`] receiver.
+//! - The monitor runs on its own `Worker` and sleeps until the next deadline
+//!   of a timer heap: an idle monitor uses no CPU, however many resources it
+//!   watches ([`Monitor::stats`] counts its wake-ups).
+//!
+//! The state machine itself is pure logic in
+//! [`clusworker_core::resource`], re-exported here as [`ResourceState`],
+//! [`Operation`], [`Timeouts`] and [`ReportError`].
+//!
+//! # Examples
+//!
+//! A resource whose online takes a few steps, reported with checkpoints:
+//!
+//! ```
+//! use std::sync::Mutex;
+//! use std::time::Duration;
+//! use clusworker::Worker;
+//! use clusworker::monitor::{
+//!     Cause, ExitState, Monitor, Outcome, Resource, ResourceState, StatusHandle,
+//! };
+//!
+//! #[derive(Default)]
+//! struct Service(Mutex<Option<Worker<()>>>);
+//!
+//! impl Resource for Service {
+//!     fn online(&self, status: StatusHandle) -> Outcome {
+//!         let Ok(worker) = Worker::spawn(move |ctx| {
+//!             for checkpoint in 1..=3 {
+//!                 if ctx.sleep(Duration::from_millis(5)).is_err()
+//!                     || status.set_resource_status(ResourceState::OnlinePending, checkpoint)
+//!                         == ExitState::Terminate
+//!                 {
+//!                     return;
+//!                 }
+//!             }
+//!             status.set_resource_status(ResourceState::Online, 4);
+//!         }) else {
+//!             return Outcome::Failed(8); // ERROR_NOT_ENOUGH_MEMORY
+//!         };
+//!         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker);
+//!         Outcome::Pending
+//!     }
+//!     fn offline(&self, _: StatusHandle) -> Outcome {
+//!         self.terminate();
+//!         Outcome::Done
+//!     }
+//!     fn terminate(&self) {
+//!         drop(self.0.lock().unwrap_or_else(|e| e.into_inner()).take());
+//!     }
+//! }
+//!
+//! let monitor = Monitor::builder()
+//!     .pending_timeout(Duration::from_secs(5))
+//!     .start()?;
+//! let events = monitor.subscribe();
+//! let svc = monitor.add("service", Service::default());
+//! assert_eq!(monitor.online(svc)?, Outcome::Pending);
+//!
+//! // Wait for the worker's final report.
+//! let online = events
+//!     .iter()
+//!     .find(|e| e.to == ResourceState::Online)
+//!     .expect("the monitor is alive");
+//! assert_eq!(online.cause, Cause::Reported { checkpoint: 4 });
+//! monitor.offline(svc)?;
+//! assert_eq!(monitor.state(svc)?, ResourceState::Offline);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod builder;
+mod error;
+mod events;
+mod handle;
+mod pool;
+mod resource;
+mod status;
+mod supervisor;
+mod timers;
+
+pub use builder::MonitorBuilder;
+pub use clusworker_core::resource::{
+    Operation, ReportError, RequestError, ResourceState, Timeouts,
+};
+pub use error::{MonitorError, StartError};
+pub use events::{Cause, Escalation, EscalationReason, Event};
+pub use handle::{Monitor, MonitorStats, ResourceInfo};
+pub use resource::{EntryPoint, Outcome, Resource, ResourceId};
+pub use status::{ExitState, StatusError, StatusHandle};
+
+/// Compile-time checks that the public handles are thread-safe.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Monitor>();
+    send_sync::<StatusHandle>();
+    send_sync::<MonitorError>();
+    send_sync::<Event>();
+};
