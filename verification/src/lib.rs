@@ -8,3 +8,7 @@
 
 #[cfg(feature = "loom")]
 pub mod loom_platform;
+#[cfg(feature = "loom")]
+pub mod models;
+#[cfg(feature = "loom")]
+pub mod mutants;

@@ -81,6 +81,20 @@ unsafe impl AtomicWord for LoomWord {
     }
 }
 
+impl LoomWord {
+    /// A plain store, for the mutants (the core never stores).
+    pub(crate) fn store(&self, value: u32, order: Ordering) {
+        self.atom.store(value, order);
+    }
+
+    /// Blocks until the next `wake_all`, without comparing the word first:
+    /// a broken futex, for the mutants.
+    pub(crate) fn wait_unchecked(&self) {
+        let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        drop(self.queue.wait(guard).unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
 /// loom's `UnsafeCell`, which tracks every access for races.
 #[derive(Debug)]
 pub struct LoomCell<T>(loom::cell::UnsafeCell<T>);

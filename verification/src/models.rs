@@ -1,0 +1,62 @@
+//! loom models generic over [`Protocol`]: run on the shipped protocol they
+//! pass (`tests/loom_mutants.rs` checks that too); run on a
+//! [`Mutant`](crate::mutants::Mutant) they must fail.
+
+use core::time::Duration;
+
+use clusworker_core::{Request, Sleep};
+use loom::thread;
+
+use crate::mutants::Protocol;
+
+fn shared<P: Protocol>() -> &'static P {
+    // Leaked, not a loom `Arc`: after loom reports a failure, dropping a
+    // loom `Arc` outside the execution can abort the process.
+    Box::leak(Box::new(P::new()))
+}
+
+/// Two threads request terminate: exactly one is first.
+pub fn first_terminator_is_unique<P: Protocol>() {
+    loom::model(|| {
+        let w = shared::<P>();
+        let other = thread::spawn(move || w.request_terminate());
+        let mine = w.request_terminate();
+        let theirs = other.join().unwrap();
+        let firsts = [mine, theirs]
+            .iter()
+            .filter(|r| matches!(r, Request::First | Request::AlreadyExited))
+            .count();
+        assert_eq!(
+            firsts, 1,
+            "exactly one first terminator: {mine:?} {theirs:?}"
+        );
+    });
+}
+
+/// A worker sleeps until terminate; the terminator waits for its exit. A
+/// lost wake-up is a loom deadlock.
+pub fn sleep_wakes_on_terminate<P: Protocol>() {
+    loom::model(|| {
+        let w = shared::<P>();
+        let worker = thread::spawn(move || {
+            assert_eq!(w.sleep(Duration::from_secs(1)), Sleep::Terminated);
+            w.complete(1);
+        });
+        w.request_terminate();
+        w.wait_exited();
+        worker.join().unwrap();
+    });
+}
+
+/// The worker publishes a result; a claimant that saw the exit reads it.
+/// An unsynchronised read is a loom causality violation.
+pub fn result_is_published_before_the_exit<P: Protocol>() {
+    loom::model(|| {
+        let w = shared::<P>();
+        let worker = thread::spawn(move || w.complete(5));
+        if let Some(v) = w.take() {
+            assert_eq!(v, 5);
+        }
+        worker.join().unwrap();
+    });
+}

@@ -1,0 +1,177 @@
+//! Deliberately broken copies of the worker-word protocol, to show that the
+//! loom models have teeth: each mutant differs from `clusworker-core` in one
+//! known-bad way, and a model must fail on it (`tests/loom_mutants.rs`).
+//!
+//! The models in [`crate::models`] are generic over [`Protocol`], which both
+//! the shipped `WorkerCell<Loom, u32>` and every [`Mutant`] implement, so the
+//! very model that passes on the real code is the one that fails here.
+
+use core::time::Duration;
+
+use clusworker_core::word::{EXITED, SLEEPER, TERMINATE};
+use clusworker_core::{AtomicWord, Platform, Request, Sleep, SlotCell, WorkerCell};
+use loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+
+use crate::loom_platform::{Loom, LoomCell, LoomWord};
+
+/// The operations the generic models use.
+pub trait Protocol: Send + Sync + 'static {
+    /// A running worker.
+    fn new() -> Self;
+    /// Request terminate.
+    fn request_terminate(&self) -> Request;
+    /// Interruptible sleep.
+    fn sleep(&self, timeout: Duration) -> Sleep;
+    /// The worker stores its result and publishes the exit.
+    fn complete(&self, value: u32);
+    /// Waits, without limit, for the exit.
+    fn wait_exited(&self);
+    /// Takes the result after the exit.
+    fn take(&self) -> Option<u32>;
+}
+
+impl Protocol for WorkerCell<Loom, u32> {
+    fn new() -> Self {
+        WorkerCell::new()
+    }
+    fn request_terminate(&self) -> Request {
+        self.word().request_terminate()
+    }
+    fn sleep(&self, timeout: Duration) -> Sleep {
+        self.word().sleep(timeout)
+    }
+    fn complete(&self, value: u32) {
+        assert!(WorkerCell::complete(self, value).is_ok(), "completed twice");
+    }
+    fn wait_exited(&self) {
+        assert!(self.word().wait_exited(None).is_ok());
+    }
+    fn take(&self) -> Option<u32> {
+        WorkerCell::take(self).ok()
+    }
+}
+
+/// Which bug a [`Mutant`] carries.
+pub mod bug {
+    /// `request_terminate` loads, then stores `TERMINATE` (no RMW): two
+    /// terminators can both be first, and a sleeper bit can be overwritten.
+    pub const CHECK_THEN_STORE: u8 = 1;
+    /// The exit is published with a `Relaxed` RMW: the result slot's write
+    /// no longer happens-before the claimant's read.
+    pub const RELAXED_PUBLISH: u8 = 2;
+    /// `sleep` registers as a sleeper, then blocks without re-checking the
+    /// word (a wait that does not compare): a wake-up in between is lost.
+    pub const SLEEP_WITHOUT_RECHECK: u8 = 3;
+}
+
+/// A copy of the core protocol with bug `B` (see [`bug`]).
+#[derive(Debug)]
+pub struct Mutant<const B: u8> {
+    word: LoomWord,
+    slot: LoomCell<Option<u32>>,
+}
+
+// SAFETY: the slot is a loom cell: the (possibly broken) protocol is what
+// should serialise its accesses, and loom reports every access that races,
+// which is the point of a mutant. Only used inside loom models.
+unsafe impl<const B: u8> Sync for Mutant<B> {}
+
+impl<const B: u8> Protocol for Mutant<B> {
+    fn new() -> Self {
+        Mutant {
+            word: LoomWord::new(0),
+            slot: LoomCell::new(None),
+        }
+    }
+
+    fn request_terminate(&self) -> Request {
+        let old = if B == bug::CHECK_THEN_STORE {
+            let old = self.word.load(Acquire);
+            if old & TERMINATE == 0 {
+                self.word.store(old | TERMINATE, Release);
+            }
+            old
+        } else {
+            self.word.fetch_or(TERMINATE, AcqRel)
+        };
+        if old & TERMINATE != 0 {
+            return Request::AlreadyRequested;
+        }
+        if old & SLEEPER != 0 {
+            Loom::wake_all(&self.word);
+        }
+        if old & EXITED != 0 {
+            Request::AlreadyExited
+        } else {
+            Request::First
+        }
+    }
+
+    fn sleep(&self, _timeout: Duration) -> Sleep {
+        // Time never passes in these models: sleep until terminate.
+        let mut cur = self.word.load(Acquire);
+        loop {
+            if cur & TERMINATE != 0 {
+                return Sleep::Terminated;
+            }
+            if B == bug::SLEEP_WITHOUT_RECHECK {
+                self.word.fetch_or(SLEEPER, AcqRel);
+                self.word.wait_unchecked();
+            } else {
+                match self
+                    .word
+                    .compare_exchange(cur, cur | SLEEPER, Acquire, Acquire)
+                {
+                    Ok(_) => Loom::wait(&self.word, cur | SLEEPER, None),
+                    Err(actual) => {
+                        cur = actual;
+                        continue;
+                    }
+                }
+            }
+            cur = self.word.load(Acquire);
+        }
+    }
+
+    fn complete(&self, value: u32) {
+        self.slot.with_mut(|p| {
+            // SAFETY: `p` is loom's pointer to the slot, valid in the closure;
+            // loom reports the access if it races.
+            unsafe { *p = Some(value) }
+        });
+        let order = if B == bug::RELAXED_PUBLISH {
+            Relaxed
+        } else {
+            AcqRel
+        };
+        let old = self.word.fetch_or(EXITED, order);
+        if old & clusworker_core::word::EXIT_WAITER != 0 {
+            Loom::wake_all(&self.word);
+        }
+    }
+
+    fn wait_exited(&self) {
+        let mut cur = self.word.load(Acquire);
+        while cur & EXITED == 0 {
+            let with = cur | clusworker_core::word::EXIT_WAITER;
+            if self
+                .word
+                .compare_exchange(cur, with, Acquire, Acquire)
+                .is_ok()
+            {
+                Loom::wait(&self.word, with, None);
+            }
+            cur = self.word.load(Acquire);
+        }
+    }
+
+    fn take(&self) -> Option<u32> {
+        if self.word.load(Acquire) & EXITED == 0 {
+            return None;
+        }
+        self.slot.with_mut(|p| {
+            // SAFETY: as in `complete`.
+            unsafe { (*p).take() }
+        })
+    }
+}

@@ -1,0 +1,86 @@
+//! The loom models have teeth: each generic model passes on the shipped
+//! protocol and fails on a mutant that carries one known bug.
+//!
+//! A failing loom model may abort its process, so each mutant runs in a
+//! child process (this test binary, filtered to one `#[ignore]`d test), and
+//! the parent asserts that the child failed for the expected reason.
+#![cfg(feature = "loom")]
+
+use std::process::Command;
+
+use clusworker_core::WorkerCell;
+use clusworker_verification::loom_platform::Loom;
+use clusworker_verification::models;
+use clusworker_verification::mutants::{Mutant, bug};
+
+type Real = WorkerCell<Loom, u32>;
+
+#[test]
+fn models_pass_on_the_shipped_protocol() {
+    models::first_terminator_is_unique::<Real>();
+    models::sleep_wakes_on_terminate::<Real>();
+    models::result_is_published_before_the_exit::<Real>();
+}
+
+/// Runs the ignored test `name` in a child process; asserts it failed and
+/// that its output says `expected`.
+fn assert_caught(name: &str, expected: &str) {
+    let out = Command::new(std::env::current_exe().expect("own path"))
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run the child test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "the model did NOT catch mutant `{name}`:\n{text}"
+    );
+    assert!(
+        text.contains(expected),
+        "mutant `{name}` failed, but not with `{expected}`:\n{text}"
+    );
+    println!("loom model caught mutant {name}: {expected}");
+}
+
+#[test]
+fn check_then_store_terminate_is_caught() {
+    assert_caught("mutant_check_then_store", "exactly one first terminator");
+}
+
+#[test]
+fn relaxed_publish_of_the_exit_is_caught() {
+    assert_caught("mutant_relaxed_publish", "Causality violation");
+}
+
+#[test]
+fn sleep_without_recheck_is_caught() {
+    assert_caught("mutant_sleep_without_recheck", "deadlock");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by check_then_store_terminate_is_caught"]
+fn mutant_check_then_store() {
+    models::first_terminator_is_unique::<Mutant<{ bug::CHECK_THEN_STORE }>>();
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by relaxed_publish_of_the_exit_is_caught"]
+fn mutant_relaxed_publish() {
+    models::result_is_published_before_the_exit::<Mutant<{ bug::RELAXED_PUBLISH }>>();
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by sleep_without_recheck_is_caught"]
+fn mutant_sleep_without_recheck() {
+    models::sleep_wakes_on_terminate::<Mutant<{ bug::SLEEP_WITHOUT_RECHECK }>>();
+}
