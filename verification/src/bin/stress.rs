@@ -274,15 +274,20 @@ fn main() {
     );
 
     // The watchdog: no progress for `hang_secs` is a hang.
-    std::thread::spawn(move || {
+    let watchdog = std::thread::spawn(move || {
         let mut last = PROGRESS.load(SeqCst);
-        let mut still = 0;
+        let mut still = Duration::ZERO;
+        let tick = Duration::from_millis(100);
         while !DONE.load(SeqCst) {
-            std::thread::sleep(Duration::from_secs(1));
+            std::thread::sleep(tick);
             let now = PROGRESS.load(SeqCst);
-            still = if now == last { still + 1 } else { 0 };
+            still = if now == last {
+                still + tick
+            } else {
+                Duration::ZERO
+            };
             last = now;
-            if still >= hang_secs {
+            if still >= Duration::from_secs(hang_secs) {
                 eprintln!("FAIL: no progress for {hang_secs} s: a hang");
                 exit(3);
             }
@@ -316,6 +321,8 @@ fn main() {
         std::thread::sleep(Duration::from_millis(10));
     }
     DONE.store(true, SeqCst);
+    // Joined so that a leak checker sees no thread still running.
+    let _ = watchdog.join();
     let (made, dropped) = (MADE.load(SeqCst), DROPPED.load(SeqCst));
     let [w, f, c] = [0, 1, 2].map(|i| counts[i].load(SeqCst));
     println!("stress: {w} worker scenarios, {f} futex word scenarios, {c} condvar word scenarios");
