@@ -68,12 +68,11 @@ impl Builder {
             Some(n) => Some(CString::new(n).map_err(|_| SpawnError::InvalidName)?),
             None => None,
         };
-        let (header, thread) = packet::spawn(routine, name, self.stack_size).map_err(|e| {
-            SpawnError::Os {
+        let (header, thread) =
+            packet::spawn(routine, name, self.stack_size).map_err(|e| SpawnError::Os {
                 call: e.call,
                 error: e.to_io(),
-            }
-        })?;
+            })?;
         Ok(Worker::from_parts(header, thread))
     }
 }
@@ -108,8 +107,12 @@ impl SpawnError {
 impl fmt::Display for SpawnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpawnError::Os { call, error } => write!(f, "cannot start a worker: {call} failed: {error}"),
-            SpawnError::InvalidName => f.write_str("cannot start a worker: its name contains a NUL byte"),
+            SpawnError::Os { call, error } => {
+                write!(f, "cannot start a worker: {call} failed: {error}")
+            }
+            SpawnError::InvalidName => {
+                f.write_str("cannot start a worker: its name contains a NUL byte")
+            }
         }
     }
 }

@@ -2,9 +2,9 @@
 //! touches goes through these names.
 
 #[cfg(unix)]
-pub(crate) use clusworker_posix::{Default as Park, OsError, thread::Thread, thread::spawn};
-#[cfg(unix)]
 pub(crate) use clusworker_posix::thread::set_current_name;
+#[cfg(unix)]
+pub(crate) use clusworker_posix::{Default as Park, OsError, thread::Thread, thread::spawn};
 
 #[cfg(not(unix))]
 compile_error!(

@@ -44,32 +44,41 @@ const MONOTONIC: bool = cfg!(not(target_vendor = "apple"));
 
 fn table() -> &'static [Bucket] {
     static TABLE: OnceLock<Box<[Bucket]>> = OnceLock::new();
-    TABLE.get_or_init(|| (0..BUCKETS).map(|_| Bucket::new()).collect())
+    TABLE.get_or_init(|| {
+        let table: Box<[Bucket]> = (0..BUCKETS)
+            .map(|_| Bucket {
+                mutex: UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+                cond: UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER),
+            })
+            .collect();
+        // Initialised in place, in their final heap location: POSIX does
+        // not allow using a copy of an initialised condvar. (Moving the
+        // `Box` below moves the pointer, not the buckets.)
+        for b in table.iter() {
+            b.use_monotonic_clock();
+        }
+        table
+    })
 }
 
 impl Bucket {
-    fn new() -> Bucket {
-        let b = Bucket {
-            mutex: UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
-            cond: UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER),
-        };
-        if MONOTONIC {
-            #[cfg(not(target_vendor = "apple"))]
-            // SAFETY: `attr` is initialised before use and destroyed after;
-            // `cond` is re-initialised before anyone can see the bucket.
-            unsafe {
-                let mut attr = std::mem::MaybeUninit::<libc::pthread_condattr_t>::uninit();
-                let r = libc::pthread_condattr_init(attr.as_mut_ptr());
-                assert_eq!(r, 0, "pthread_condattr_init: {r}");
-                let r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
-                assert_eq!(r, 0, "pthread_condattr_setclock: {r}");
-                let r = libc::pthread_cond_init(b.cond.get(), attr.as_ptr());
-                assert_eq!(r, 0, "pthread_cond_init: {r}");
-                let r = libc::pthread_condattr_destroy(attr.as_mut_ptr());
-                debug_assert_eq!(r, 0, "pthread_condattr_destroy: {r}");
-            }
+    /// Re-initialises the condvar to time out on `CLOCK_MONOTONIC`, where
+    /// the OS allows it. Only before the table is published.
+    fn use_monotonic_clock(&self) {
+        #[cfg(not(target_vendor = "apple"))]
+        // SAFETY: `attr` is initialised before use and destroyed after; the
+        // condvar is re-initialised in place before anyone can use it.
+        unsafe {
+            let mut attr = std::mem::MaybeUninit::<libc::pthread_condattr_t>::uninit();
+            let r = libc::pthread_condattr_init(attr.as_mut_ptr());
+            assert_eq!(r, 0, "pthread_condattr_init: {r}");
+            let r = libc::pthread_condattr_setclock(attr.as_mut_ptr(), libc::CLOCK_MONOTONIC);
+            assert_eq!(r, 0, "pthread_condattr_setclock: {r}");
+            let r = libc::pthread_cond_init(self.cond.get(), attr.as_ptr());
+            assert_eq!(r, 0, "pthread_cond_init: {r}");
+            let r = libc::pthread_condattr_destroy(attr.as_mut_ptr());
+            debug_assert_eq!(r, 0, "pthread_condattr_destroy: {r}");
         }
-        b
     }
 
     fn of(word: &AtomicU32) -> &'static Bucket {
@@ -113,10 +122,12 @@ impl Platform for Condvar {
                 Some(t) => {
                     let abs = absolute(t);
                     // SAFETY: as above; `abs` outlives the call.
-                    let r = unsafe {
-                        libc::pthread_cond_timedwait(b.cond.get(), b.mutex.get(), &abs)
-                    };
-                    debug_assert!(r == 0 || r == libc::ETIMEDOUT, "pthread_cond_timedwait: {r}");
+                    let r =
+                        unsafe { libc::pthread_cond_timedwait(b.cond.get(), b.mutex.get(), &abs) };
+                    debug_assert!(
+                        r == 0 || r == libc::ETIMEDOUT,
+                        "pthread_cond_timedwait: {r}"
+                    );
                 }
             }
         }

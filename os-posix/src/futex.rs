@@ -25,7 +25,9 @@ impl Platform for Futex {
 
     fn wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) {
         let ts = timeout.map(clock::timespec);
-        let ts_ptr = ts.as_ref().map_or(ptr::null(), |t| t as *const libc::timespec);
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const libc::timespec);
         // SAFETY: `word` is a live, aligned u32 for the whole call (we hold a
         // borrow); `ts_ptr` is null or points at `ts`, which outlives the call.
         // FUTEX_WAIT compares `*word == expected` and queues the thread
@@ -61,7 +63,11 @@ impl Platform for Futex {
                 i32::MAX,
             )
         };
-        debug_assert!(r >= 0, "FUTEX_WAKE failed: {}", std::io::Error::last_os_error());
+        debug_assert!(
+            r >= 0,
+            "FUTEX_WAKE failed: {}",
+            std::io::Error::last_os_error()
+        );
     }
 
     fn now() -> Duration {

@@ -8,9 +8,9 @@
 //!     word, the cheapest possible;
 //!   - [`Condvar`] (every Unix): a fixed table of pthread mutex/condvar pairs
 //!     hashed by the word's address, the portable fallback.
-//! - [`Default`]: the one `clusworker` uses: `Futex` on Linux unless the
+//! - [`Default`](type@Default): the one `clusworker` uses: `Futex` on Linux unless the
 //!   `condvar` feature is on, `Condvar` elsewhere.
-//! - [`clock::now`]: `CLOCK_MONOTONIC`.
+//! - [`clock::now`][]: `CLOCK_MONOTONIC`.
 //!
 //! Every OS return code is checked: failures that a caller can cause come
 //! back as [`OsError`]; the ones that would mean a bug in this crate (an
@@ -47,9 +47,15 @@ pub use futex::Futex;
 
 /// The platform `clusworker` parks on: [`Futex`] on Linux, [`Condvar`] on
 /// other Unix systems or when the `condvar` feature is enabled.
-#[cfg(all(any(target_os = "linux", target_os = "android"), not(feature = "condvar")))]
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(feature = "condvar")
+))]
 pub type Default = Futex;
 /// The platform `clusworker` parks on: [`Futex`] on Linux, [`Condvar`] on
 /// other Unix systems or when the `condvar` feature is enabled.
-#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(feature = "condvar"))))]
+#[cfg(not(all(
+    any(target_os = "linux", target_os = "android"),
+    not(feature = "condvar")
+)))]
 pub type Default = Condvar;

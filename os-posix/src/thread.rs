@@ -51,25 +51,37 @@ pub unsafe fn spawn(
     // SAFETY: `attr` is writable storage for an attribute object.
     let r = unsafe { libc::pthread_attr_init(attr.as_mut_ptr()) };
     if r != 0 {
-        return Err(OsError { call: "pthread_attr_init", code: r });
+        return Err(OsError {
+            call: "pthread_attr_init",
+            code: r,
+        });
     }
     let result = (|| {
         if let Some(size) = stack_size {
             let size = size
                 .max(MIN_STACK)
                 .checked_next_multiple_of(page_size())
-                .ok_or(OsError { call: "pthread_attr_setstacksize", code: libc::EINVAL })?;
+                .ok_or(OsError {
+                    call: "pthread_attr_setstacksize",
+                    code: libc::EINVAL,
+                })?;
             // SAFETY: `attr` was initialised above.
             let r = unsafe { libc::pthread_attr_setstacksize(attr.as_mut_ptr(), size) };
             if r != 0 {
-                return Err(OsError { call: "pthread_attr_setstacksize", code: r });
+                return Err(OsError {
+                    call: "pthread_attr_setstacksize",
+                    code: r,
+                });
             }
         }
         let mut id = MaybeUninit::<libc::pthread_t>::uninit();
         // SAFETY: `attr` is initialised; the caller vouches for `start(arg)`.
         let r = unsafe { libc::pthread_create(id.as_mut_ptr(), attr.as_ptr(), start, arg) };
         if r != 0 {
-            return Err(OsError { call: "pthread_create", code: r });
+            return Err(OsError {
+                call: "pthread_create",
+                code: r,
+            });
         }
         // SAFETY: pthread_create succeeded, so it wrote the id.
         Ok(Thread(unsafe { id.assume_init() }))
@@ -86,14 +98,28 @@ impl Thread {
         // SAFETY: `self.0` is a joinable thread (not yet joined or detached:
         // both consume `self`).
         let r = unsafe { libc::pthread_join(self.0, std::ptr::null_mut()) };
-        if r == 0 { Ok(()) } else { Err(OsError { call: "pthread_join", code: r }) }
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(OsError {
+                call: "pthread_join",
+                code: r,
+            })
+        }
     }
 
     /// Lets the thread release its OS resources by itself when it finishes.
     pub fn detach(self) -> Result<(), OsError> {
         // SAFETY: as in `join`.
         let r = unsafe { libc::pthread_detach(self.0) };
-        if r == 0 { Ok(()) } else { Err(OsError { call: "pthread_detach", code: r }) }
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(OsError {
+                call: "pthread_detach",
+                code: r,
+            })
+        }
     }
 
     /// Is this the calling thread?
