@@ -12,6 +12,10 @@
 //! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
 //!   [`NotExited`].
 //! - [`Terminate`], [`State`], [`WaitError`], [`JoinOwnThread`].
+//! - [`monitor`]: the Resource Monitor (pending operations, the
+//!   PendingTimeout heartbeat, DeadlockTimeout escalation, events).
+//! - [`resapi`]: the Windows names (`ClusWorkerCreate`, …) over a
+//!   zero-initialisable `CLUS_WORKER` slot, and their C ABI (`capi` feature).
 
 mod all;
 mod builder;
@@ -39,3 +43,5 @@ const _: () = {
 };
 
 pub mod monitor;
+
+pub mod resapi;
