@@ -82,9 +82,10 @@ where
         },
         start: UnsafeCell::new(ManuallyDrop::new(Start { routine, name })),
     }));
+    let entry: sys::Start = entry::<T, F>;
     // SAFETY: `packet` stays allocated until the thread or the handle frees
     // it (module docs); `F` and `T` are `Send`, so the thread may use them.
-    match unsafe { sys::spawn(run::<T, F>, packet.cast::<c_void>(), stack_size) } {
+    match unsafe { sys::spawn(entry, packet.cast::<c_void>(), stack_size) } {
         // SAFETY: `Box::into_raw` never returns null.
         Ok(thread) => Ok((
             unsafe { NonNull::new_unchecked(packet.cast::<Header<T>>()) },
@@ -112,8 +113,33 @@ unsafe fn free_packet<T, F>(this: NonNull<Header<T>>) {
     drop(unsafe { Box::from_raw(this.as_ptr().cast::<Packet<T, F>>()) });
 }
 
-/// The thread's entry point.
-extern "C" fn run<T, F>(arg: *mut c_void) -> *mut c_void
+/// The thread's entry point, in the calling convention of `pthread_create`.
+#[cfg(unix)]
+extern "C" fn entry<T, F>(arg: *mut c_void) -> *mut c_void
+where
+    F: FnOnce(&Context) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    run::<T, F>(arg);
+    ptr::null_mut()
+}
+
+/// The thread's entry point, in the calling convention of `CreateThread`
+/// (`LPTHREAD_START_ROUTINE`); the exit code is unused.
+#[cfg(windows)]
+extern "system" fn entry<T, F>(arg: *mut c_void) -> u32
+where
+    F: FnOnce(&Context) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    run::<T, F>(arg);
+    0
+}
+
+/// What the thread runs, whatever the OS: `arg` is the `Packet<T, F>` that
+/// [`spawn`] made.
+#[inline(always)]
+fn run<T, F>(arg: *mut c_void)
 where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
@@ -155,5 +181,4 @@ where
         // waits on this CPU, the yield costs one system call.
         thread::yield_now();
     }
-    ptr::null_mut()
 }

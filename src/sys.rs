@@ -4,9 +4,18 @@
 #[cfg(unix)]
 pub(crate) use clusworker_posix::thread::set_current_name;
 #[cfg(unix)]
-pub(crate) use clusworker_posix::{Default as Park, OsError, thread::Thread, thread::spawn};
+pub(crate) use clusworker_posix::{
+    Default as Park, OsError, thread::Start, thread::Thread, thread::spawn,
+};
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+pub(crate) use clusworker_windows::thread::set_current_name;
+#[cfg(windows)]
+pub(crate) use clusworker_windows::{
+    Default as Park, OsError, thread::Start, thread::Thread, thread::spawn,
+};
+
+#[cfg(not(any(unix, windows)))]
 compile_error!(
-    "clusworker supports Unix targets today; the Windows backend (clusworker-windows) is not wired in yet"
+    "clusworker supports Unix (clusworker-posix) and Windows (clusworker-windows) targets"
 );

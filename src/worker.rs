@@ -33,6 +33,25 @@ use crate::sys::{Park, Thread};
 ///   as long as it runs: use [`terminate_timeout`](Worker::terminate_timeout)
 ///   first when that matters.
 ///
+/// # Windows: never block on a worker from `DllMain`
+///
+/// `DllMain` runs under the loader lock, and a thread needs that lock to
+/// start and to exit (`DLL_THREAD_ATTACH` / `DLL_THREAD_DETACH`): a worker
+/// spawned from `DllMain` does not run its routine until `DllMain` returns,
+/// and a thread's handle is only signalled after its detach notifications.
+/// So, from `DllMain` and anything it calls (a DLL's static constructors
+/// and destructors), never call [`terminate`](Worker::terminate),
+/// [`join`](Worker::join), [`wait`](Worker::wait), a
+/// [`terminate_timeout`](Worker::terminate_timeout) or
+/// [`wait_timeout`](Worker::wait_timeout) with a non-zero timeout, or
+/// [`terminate_all`](crate::terminate_all) / [`wait_all`](crate::wait_all),
+/// and never drop a `Worker` (it terminates and joins) or a
+/// [`Monitor`](crate::monitor::Monitor): each deadlocks. During
+/// `DLL_PROCESS_DETACH` at process exit the workers' threads are already
+/// gone, so a wait would never end. Stop workers from an explicit shutdown
+/// call (a resource DLL's `Close` or `Terminate` entry point); inside
+/// `DllMain`, only [`detach`](Worker::detach) or `std::mem::forget` one.
+///
 /// # Examples
 ///
 /// ```

@@ -1,4 +1,5 @@
-//! Helpers shared by the `clusworker-posix` integration tests.
+//! Helpers shared by the `clusworker-posix` and `clusworker-windows`
+//! integration tests (os-windows includes this file by path).
 //!
 //! Each test binary uses a subset of these, hence the `dead_code` allowance.
 #![allow(dead_code)]
