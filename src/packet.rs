@@ -19,7 +19,7 @@ use std::cell::UnsafeCell;
 use std::ffi::{CString, c_void};
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::thread;
 
 use clusworker_core::{Last, WorkerCell};
@@ -121,7 +121,7 @@ where
     T: Send + 'static,
 {
     run::<T, F>(arg);
-    ptr::null_mut()
+    std::ptr::null_mut()
 }
 
 /// The thread's entry point, in the calling convention of `CreateThread`
@@ -158,8 +158,6 @@ where
         routine(Context::from_word(header.cell.word()))
     }));
     let this = NonNull::from(header);
-    // Read before `complete`, after which the block may be gone.
-    let terminator_waits = header.cell.word().check_terminate();
     // After `complete`, the block may be freed by the handle: do not touch
     // `header` again unless we are last.
     match header.cell.complete(result) {
@@ -169,16 +167,5 @@ where
         Ok(Last::No) => {}
         // Only this thread completes the cell: cannot happen.
         Err(_) => debug_assert!(false, "worker result completed twice"),
-    }
-    if terminator_waits {
-        // A terminator is (most likely) waiting for the exit we just
-        // published. When the scheduler woke this thread on the
-        // terminator's CPU, the terminator cannot run again until this
-        // thread blocks or dies, and a thread's exit (unmapping and
-        // `madvise` of its stack, with TLB shoot-downs) takes tens of µs:
-        // measured on a 2-core VM, `terminate` took 22 µs at the median
-        // instead of 7 µs. Yielding lets it return first; when nobody
-        // waits on this CPU, the yield costs one system call.
-        thread::yield_now();
     }
 }
