@@ -41,7 +41,7 @@ pub fn clusworker(until: Until) -> Duration {
     }
 }
 
-/// [`clusworker`] measured both ways in one run: (until `terminate`
+/// [`clusworker()`] measured both ways in one run: (until `terminate`
 /// returned, until `join` returned too).
 pub fn clusworker_both() -> (Duration, Duration) {
     let tid = Arc::new(Tid::new());
