@@ -15,6 +15,10 @@
 //!   terminate request;
 //! - [`WorkerWord::wait_exited`]: any number of waiters for the exit, with or
 //!   without a timeout;
+//! - [`WorkerWord::poll_terminated`] / [`WorkerWord::poll_exited`]: the same
+//!   waits for async code, as the `poll` of a future: a waker slot beside
+//!   the word, woken by the request or the exit (one waiting task at a
+//!   time); `check_terminate` stays one load;
 //! - [`WorkerCell`]: the word plus the routine's result, written once
 //!   ([`WorkerCell::complete`]), taken once ([`WorkerCell::take`]), dropped
 //!   exactly once otherwise, and the ownership hand-off for a detached
@@ -24,6 +28,10 @@
 //! [`Platform`]: `clusworker-posix` supplies a futex and a condvar platform,
 //! `clusworker-windows` a `WaitOnAddress` one, and the `verification` crate a
 //! loom one, which is how this exact code is model-checked.
+//!
+//! To embed the core elsewhere (bare metal, an RTOS, a runtime that owns its
+//! threads), read the [`guide`]: the platform contract method by method, and
+//! pointers to a spin/yield platform, the no_std build and the thread pool.
 //!
 //! # Memory-ordering contract
 //!
@@ -83,7 +91,9 @@
 
 mod cell;
 mod deadline;
+pub mod guide;
 mod platform;
+mod waker;
 pub mod word;
 
 pub use cell::{Last, TakeError, WorkerCell};

@@ -12,6 +12,7 @@
 //! | 4   | `SLEEPER`     | a worker about to park         | never   |
 //! | 5   | `EXIT_WAITER` | a waiter about to park         | never   |
 //! | 6   | `RELEASED`    | the handle, when it lets go    | never   |
+//! | 7   | `ASYNC_WAITER`| a future, when it first waits  | never   |
 //!
 //! Every bit is set at most once and never cleared, so the word only grows:
 //! each transition is one `fetch_or` or one `compare_exchange`, and every
@@ -47,15 +48,30 @@
 //!   Clearing one safely would need a count of sleepers; leaving it set costs
 //!   at most one needless `wake_all` per transition, and each transition
 //!   happens once in a worker's life.
+//! - **Async waiters.** A future ([`poll_terminated`](WorkerWord::poll_terminated),
+//!   [`poll_exited`](WorkerWord::poll_exited)) registers its waker in the
+//!   word's waker slot, *then* sets `ASYNC_WAITER` with a `fetch_or` and
+//!   reads the condition from the value it returns. `request_terminate` and
+//!   the exit set their bit with a `fetch_or` and, if the value it returns
+//!   has `ASYNC_WAITER`, wake the slot. The same one-word argument as for
+//!   sleepers: either the future's RMW comes first in the word's
+//!   modification order, so the setter sees `ASYNC_WAITER`, and since its
+//!   RMW acquires the future's, the registration happened before the wake
+//!   and the slot hands the waker over (see the `waker` module); or the
+//!   setter's RMW comes first and the future's RMW returns the condition.
+//!   `check_terminate` stays one load: the bit is only read by the setters,
+//!   and only costs them anything once a future has waited.
 
 use core::fmt;
 use core::hint::spin_loop;
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering::{AcqRel, Acquire};
+use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::platform::{AtomicWord, Platform};
+use crate::waker::{self, WakerCell, WakerSlot};
 
 /// Terminate has been requested.
 pub const TERMINATE: u32 = 1 << 0;
@@ -71,6 +87,9 @@ pub const SLEEPER: u32 = 1 << 4;
 pub const EXIT_WAITER: u32 = 1 << 5;
 /// The owning handle has let go; whoever is last frees the storage.
 pub const RELEASED: u32 = 1 << 6;
+/// A future has registered (or is about to register) a waker in the word's
+/// waker slot.
+pub const ASYNC_WAITER: u32 = 1 << 7;
 
 /// The phase of a worker, as users see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,6 +157,12 @@ impl core::error::Error for TimedOut {}
 /// exit flag always means "the result is written".
 pub struct WorkerWord<P: Platform> {
     word: P::Word,
+    /// The state of the waker slot (see the `waker` module). Kept beside
+    /// `word`, not in a struct with `waker`, so that the three fields pack
+    /// into 24 bytes.
+    waker_state: P::Word,
+    /// The waker of a future waiting for `TERMINATE` or `EXITED`.
+    waker: WakerCell<P>,
     _platform: PhantomData<fn() -> P>,
 }
 
@@ -162,6 +187,8 @@ impl<P: Platform> WorkerWord<P> {
     pub fn new() -> Self {
         WorkerWord {
             word: P::Word::new(0),
+            waker_state: waker::new_state::<P>(),
+            waker: WakerCell::new(),
             _platform: PhantomData,
         }
     }
@@ -211,6 +238,9 @@ impl<P: Platform> WorkerWord<P> {
         }
         if old & SLEEPER != 0 {
             P::wake_all(&self.word);
+        }
+        if old & ASYNC_WAITER != 0 {
+            self.waker_slot().wake();
         }
         if old & EXITED != 0 {
             Request::AlreadyExited
@@ -332,6 +362,55 @@ impl<P: Platform> WorkerWord<P> {
         if old & EXIT_WAITER != 0 {
             P::wake_all(&self.word);
         }
+        if old & ASYNC_WAITER != 0 {
+            self.waker_slot().wake();
+        }
         old
+    }
+
+    /// Polls for a terminate request: the body of a future that resolves
+    /// when terminate is requested. `Ready` synchronises with the request,
+    /// as [`check_terminate`](Self::check_terminate) returning `true` does.
+    ///
+    /// `Pending` registers `cx`'s waker; the request (or the exit) wakes
+    /// it.
+    ///
+    /// The word holds one waker: at most one task may poll a word (for
+    /// terminate or for the exit) at a time. A second task's poll replaces
+    /// the first task's waker, and the first task is then not woken.
+    pub fn poll_terminated(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_bit(TERMINATE, cx)
+    }
+
+    /// Polls for the exit: the body of a future that resolves when the
+    /// routine has returned. `Ready` synchronises with the exit, as
+    /// [`wait_exited`](Self::wait_exited) returning `Ok` does.
+    ///
+    /// `Pending` registers `cx`'s waker; the exit wakes it. One waiting task
+    /// at a time, as for [`poll_terminated`](Self::poll_terminated).
+    pub fn poll_exited(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_bit(EXITED, cx)
+    }
+
+    fn waker_slot(&self) -> WakerSlot<'_, P> {
+        WakerSlot {
+            state: &self.waker_state,
+            waker: &self.waker,
+        }
+    }
+
+    fn poll_bit(&self, bit: u32, cx: &mut Context<'_>) -> Poll<()> {
+        if self.word.load(Acquire) & bit != 0 {
+            return Poll::Ready(());
+        }
+        self.waker_slot().register(cx.waker());
+        // Register, *then* announce with an RMW and re-check what it read
+        // (module notes, "Async waiters"). `AcqRel`: releases the
+        // registration to the setter's RMW; acquires the setter's writes.
+        if self.word.fetch_or(ASYNC_WAITER, AcqRel) & bit != 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }

@@ -136,6 +136,11 @@ impl Platform for Loom {
         word.queue.notify_all();
     }
 
+    /// The waker slot's busy-wait: let loom run the thread it waits for.
+    fn relax() {
+        loom::thread::yield_now();
+    }
+
     fn now() -> Duration {
         if FIRED.load(Ordering::SeqCst) {
             AFTER_FIRE
