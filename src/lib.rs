@@ -12,6 +12,9 @@
 //! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
 //!   [`NotExited`].
 //! - [`Terminate`], [`State`], [`WaitError`], [`JoinOwnThread`].
+//! - [`Exited`]: await a worker's exit from async code
+//!   ([`Worker::exited`], [`pool::PoolWorker::exited`]).
+//! - [`pool`]: worker routines on a fixed pool of threads.
 //! - [`monitor`]: the Resource Monitor (pending operations, the
 //!   PendingTimeout heartbeat, DeadlockTimeout escalation, events).
 //! - [`resapi`]: the Windows names (`ClusWorkerCreate`, …) over a
@@ -21,6 +24,7 @@ mod all;
 mod builder;
 mod context;
 mod error;
+mod future;
 mod packet;
 mod sys;
 mod worker;
@@ -30,6 +34,7 @@ pub use builder::{Builder, SpawnError};
 pub use clusworker_core::State;
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
+pub use future::Exited;
 pub use worker::{Terminate, Worker};
 
 /// Compile-time checks that the public handles are thread-safe.
@@ -45,3 +50,5 @@ const _: () = {
 pub mod monitor;
 
 pub mod resapi;
+
+pub mod pool;

@@ -1,0 +1,237 @@
+//! The handle of a pooled worker: [`PoolWorker`].
+
+use std::fmt;
+use std::hint::spin_loop;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clusworker_core::{Request, State, WorkerWord};
+
+use super::job::{JobId, Outcome, is_current};
+use crate::error::{JoinOwnThread, WaitError};
+use crate::sys::Park;
+use crate::worker::Terminate;
+
+/// How long a waiter spins and yields before it parks on the word.
+const SETTLE: Duration = Duration::from_micros(20);
+
+/// A worker routine running (or queued) on a [`Pool`](super::Pool): the
+/// [`Worker`](crate::Worker) API, without a thread of its own.
+///
+/// The semantics are [`Worker`](crate::Worker)'s: exactly one
+/// [`terminate`](Self::terminate) is [`Terminate::First`] and waits; the
+/// routine's [`Context`](crate::Context) sleeps interruptibly; timeouts lose
+/// nothing; a panic is captured and returned by [`join`](Self::join); the
+/// result is taken once. Dropping the handle requests terminate and waits
+/// for the exit; [`detach`](Self::detach) opts out.
+///
+/// `PoolWorker<T>` is `Send + Sync` and two words; the job's one heap block
+/// (its word, result slot and routine) is reference-counted between the
+/// handle, the queue and the pool thread, since there is no OS thread to
+/// join.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use clusworker::{Terminate, pool::Pool};
+/// let pool = Pool::new(2)?;
+/// let job = pool.spawn(|ctx| {
+///     let mut ticks = 0u32;
+///     while ctx.sleep(Duration::from_millis(10)).is_ok() {
+///         ticks += 1;
+///     }
+///     ticks
+/// });
+/// assert_eq!(job.terminate(), Terminate::First);
+/// let _ticks: u32 = job.join().expect("the routine does not panic");
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
+pub struct PoolWorker<T> {
+    job: ManuallyDrop<Arc<dyn Outcome<T>>>,
+}
+
+impl<T: Send + 'static> PoolWorker<T> {
+    pub(super) fn new(job: Arc<dyn Outcome<T>>) -> Self {
+        PoolWorker {
+            job: ManuallyDrop::new(job),
+        }
+    }
+}
+
+impl<T> PoolWorker<T> {
+    pub(crate) fn word(&self) -> &WorkerWord<Park> {
+        self.job.cell().word()
+    }
+
+    /// Is the calling thread the pool thread running this job's routine?
+    fn is_own_job(&self) -> bool {
+        is_current(self.word())
+    }
+
+    /// Spins, then yields, for at most `budget` (capped at [`SETTLE`]):
+    /// a terminated routine usually returns within microseconds, cheaper
+    /// than a futex sleep and wake-up. Returns whether it has exited.
+    fn settle(&self, budget: Duration) -> bool {
+        let word = self.word();
+        for step in 0..=6 {
+            if word.is_exited() {
+                return true;
+            }
+            for _ in 0..1u32 << step {
+                spin_loop();
+            }
+        }
+        let start = Instant::now();
+        let budget = budget.min(SETTLE);
+        while start.elapsed() < budget {
+            if word.is_exited() {
+                return true;
+            }
+            thread::yield_now();
+        }
+        word.is_exited()
+    }
+
+    /// The job's number in its pool (what a
+    /// [`ShutdownReport`](super::ShutdownReport) lists).
+    pub fn id(&self) -> JobId {
+        self.job.id()
+    }
+
+    /// Requests terminate and, if this call was the first to, waits until
+    /// the routine returns; see [`Worker::terminate`](crate::Worker::terminate).
+    ///
+    /// Called from the routine of this very job it requests and returns
+    /// [`Terminate::OwnThread`] without waiting. A job still queued is
+    /// waited for too: it runs, sees the request at once, and returns.
+    #[doc(alias = "ClusWorkerTerminate")]
+    pub fn terminate(&self) -> Terminate {
+        if self.is_own_job() {
+            let _ = self.word().request_terminate();
+            return Terminate::OwnThread;
+        }
+        match self.word().request_terminate() {
+            Request::First | Request::AlreadyExited => {
+                if !self.settle(SETTLE) {
+                    // Without a timeout the wait cannot fail.
+                    let _ = self.word().wait_exited(None);
+                }
+                Terminate::First
+            }
+            Request::AlreadyRequested => Terminate::AlreadyRequested,
+        }
+    }
+
+    /// Requests terminate (if no one has yet), then waits at most `timeout`
+    /// for the routine to return; see
+    /// [`Worker::terminate_timeout`](crate::Worker::terminate_timeout).
+    ///
+    /// # Errors
+    ///
+    /// [`WaitError::TimedOut`] if the routine was still running (or still
+    /// queued) at the deadline; [`WaitError::OwnThread`] from the job's own
+    /// routine.
+    #[doc(alias = "ClusWorkerTerminateEx")]
+    pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
+        let _ = self.word().request_terminate();
+        self.wait_timeout(timeout)
+    }
+
+    /// Waits at most `timeout` for the routine to return, without
+    /// requesting terminate.
+    ///
+    /// # Errors
+    ///
+    /// As [`terminate_timeout`](Self::terminate_timeout).
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
+        if self.word().is_exited() {
+            return Ok(());
+        }
+        if self.is_own_job() {
+            return Err(WaitError::OwnThread);
+        }
+        if self.settle(timeout) {
+            return Ok(());
+        }
+        self.word()
+            .wait_exited(Some(timeout))
+            .map_err(|_| WaitError::TimedOut)
+    }
+
+    /// Waits, without limit, for the routine to return.
+    ///
+    /// # Errors
+    ///
+    /// [`WaitError::OwnThread`] from the job's own routine.
+    pub fn wait(&self) -> Result<(), WaitError> {
+        self.wait_timeout(Duration::MAX)
+    }
+
+    /// The phase: `Running` (or queued), `Terminating`, or `Exited`.
+    pub fn state(&self) -> State {
+        self.word().state()
+    }
+
+    /// Has terminate been requested (by anyone)?
+    pub fn is_terminate_requested(&self) -> bool {
+        self.word().check_terminate()
+    }
+
+    /// Waits for the routine to return (without requesting terminate) and
+    /// gives its value, or the payload of its panic. A job the pool gave up
+    /// on before it ran (see [`Pool::shutdown`](super::Pool::shutdown))
+    /// returns a [`NeverRan`](super::NeverRan) payload.
+    ///
+    /// Called from the job's own routine it cannot wait: it lets go of the
+    /// job (as [`detach`](Self::detach)) and returns a [`JoinOwnThread`]
+    /// payload.
+    pub fn join(self) -> thread::Result<T> {
+        if self.is_own_job() {
+            self.detach();
+            return Err(Box::new(JoinOwnThread));
+        }
+        if !self.settle(SETTLE) {
+            let _ = self.word().wait_exited(None);
+        }
+        let result = self.job.cell().take();
+        self.detach();
+        match result {
+            Ok(r) => r,
+            // Only `join` takes, and it consumes the handle: cannot happen.
+            Err(e) => Err(Box::new(e)),
+        }
+    }
+
+    /// Lets the job run on by itself: nothing will terminate or wait for
+    /// it, and its result is dropped with the job's block when the routine
+    /// returns.
+    pub fn detach(self) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used again and its `Drop` never runs, so
+        // the `Arc` is taken (and released) exactly once.
+        drop(unsafe { ManuallyDrop::take(&mut this.job) });
+    }
+}
+
+impl<T> Drop for PoolWorker<T> {
+    fn drop(&mut self) {
+        let _ = self.word().request_terminate();
+        if !self.is_own_job() && !self.settle(SETTLE) {
+            let _ = self.word().wait_exited(None);
+        }
+        // SAFETY: `self` is being dropped; the `Arc` is taken exactly once.
+        drop(unsafe { ManuallyDrop::take(&mut self.job) });
+    }
+}
+
+impl<T> fmt::Debug for PoolWorker<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolWorker")
+            .field("id", &self.id())
+            .field("state", &self.state())
+            .finish()
+    }
+}

@@ -1,0 +1,146 @@
+//! One job of a pool: the worker cell, the routine, and the thread-local
+//! "current job" that makes a routine's own terminate return at once.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, PoisonError};
+use std::thread;
+
+use clusworker_core::{WorkerCell, WorkerWord};
+
+use crate::context::Context;
+use crate::sys::Park;
+
+/// A job's number, unique within its pool, in spawn order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {}", self.0)
+    }
+}
+
+/// The panic-payload-shaped result of a job that never ran: it was still
+/// queued when [`Pool::shutdown`](super::Pool::shutdown) reached its
+/// deadline. [`PoolWorker::join`](super::PoolWorker::join) returns it as
+/// `Err(Box<NeverRan>)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NeverRan;
+
+impl fmt::Display for NeverRan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the job never ran: its pool shut down first")
+    }
+}
+
+impl std::error::Error for NeverRan {}
+
+thread_local! {
+    /// The word of the job this pool thread is running, or null.
+    static CURRENT: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Is the calling thread running the job whose word is `word`?
+pub(super) fn is_current(word: &WorkerWord<Park>) -> bool {
+    let me = std::ptr::from_ref(word).cast::<()>();
+    CURRENT.with(|c| c.get() == me)
+}
+
+/// The heap block of one job, shared (`Arc`) by the handle, the queue and
+/// the pool thread that runs it.
+pub(super) struct Job<T, F> {
+    pub(super) id: JobId,
+    cell: WorkerCell<Park, thread::Result<T>>,
+    /// Taken once: by the pool thread that runs it, or by a shutdown that
+    /// gives up on it.
+    routine: Mutex<Option<F>>,
+}
+
+impl<T, F> Job<T, F> {
+    pub(super) fn new(id: JobId, routine: F) -> Self {
+        Job {
+            id,
+            cell: WorkerCell::new(),
+            routine: Mutex::new(Some(routine)),
+        }
+    }
+
+    fn take_routine(&self) -> Option<F> {
+        self.routine
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// What a pool thread and the shutdown see of a job, whatever its `T`.
+pub(super) trait Run: Send + Sync {
+    /// Runs the routine on this thread, catching its panic, and publishes
+    /// the result. Does nothing if the routine was already taken.
+    fn run(&self);
+    /// Drops the routine unrun and completes the job with [`NeverRan`].
+    fn abandon(&self);
+    fn word(&self) -> &WorkerWord<Park>;
+    fn id(&self) -> JobId;
+}
+
+/// What a handle sees of its job.
+pub(super) trait Outcome<T>: Send + Sync {
+    fn cell(&self) -> &WorkerCell<Park, thread::Result<T>>;
+    fn id(&self) -> JobId;
+}
+
+impl<T, F> Run for Job<T, F>
+where
+    F: FnOnce(&Context) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(&self) {
+        let Some(routine) = self.take_routine() else {
+            return;
+        };
+        let word = self.cell.word();
+        // Exactly what a dedicated worker thread does (`packet::run`): the
+        // routine gets a `Context` over the job's own word, so its checks
+        // and sleeps are the core protocol, parked on the same futex.
+        let prev = CURRENT.with(|c| c.replace(std::ptr::from_ref(word).cast()));
+        let result = catch_unwind(AssertUnwindSafe(|| routine(Context::from_word(word))));
+        CURRENT.with(|c| c.set(prev));
+        if self.cell.complete(result).is_err() {
+            debug_assert!(false, "a pool job completed twice");
+        }
+    }
+
+    fn abandon(&self) {
+        if let Some(routine) = self.take_routine() {
+            drop(routine);
+            let payload: Box<dyn Any + Send> = Box::new(NeverRan);
+            let _ = self.cell.complete(Err(payload));
+        }
+    }
+
+    fn word(&self) -> &WorkerWord<Park> {
+        self.cell.word()
+    }
+
+    fn id(&self) -> JobId {
+        self.id
+    }
+}
+
+impl<T, F> Outcome<T> for Job<T, F>
+where
+    F: Send,
+    T: Send,
+{
+    fn cell(&self) -> &WorkerCell<Park, thread::Result<T>> {
+        &self.cell
+    }
+
+    fn id(&self) -> JobId {
+        self.id
+    }
+}
