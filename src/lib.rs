@@ -27,6 +27,7 @@ mod error;
 mod future;
 mod packet;
 mod sys;
+mod wait;
 mod worker;
 
 pub use all::{NotExited, terminate_all, wait_all};

@@ -1,19 +1,19 @@
 //! The handle: [`Worker`].
 
 use std::fmt;
-use std::hint::spin_loop;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use clusworker_core::{Last, Request, State, WorkerWord};
+use clusworker_core::{Last, State, WorkerWord};
 
 use crate::builder::{Builder, SpawnError};
 use crate::context::Context;
 use crate::error::{JoinOwnThread, WaitError};
 use crate::packet::Header;
 use crate::sys::{Park, Thread};
+use crate::wait;
 
 /// A worker thread that can be asked to terminate: `CLUS_WORKER`, done
 /// right.
@@ -89,14 +89,6 @@ unsafe impl<T: Send> Send for Worker<T> {}
 // word is reachable; no `&T` is ever handed out.
 unsafe impl<T: Send> Sync for Worker<T> {}
 
-/// How long a waiter spins and yields before it parks: [`Worker::settle`].
-const SETTLE: Duration = Duration::from_micros(20);
-/// Spin rounds before the yields: 2^0 .. 2^2 `spin_loop` hints, a fraction
-/// of a µs. Longer pure spinning measured worse (`cycle` 1.13× instead of
-/// 0.97× raw pthread with 2^0 .. 2^6): a thread just started or woken on
-/// this CPU cannot run until the spinner yields.
-const SPIN_STEPS: u32 = 2;
-
 const _: () = assert!(
     size_of::<Worker<()>>() <= 16,
     "a Worker must be no larger than a CLUS_WORKER"
@@ -162,37 +154,6 @@ impl<T> Worker<T> {
         self.thread.is_current()
     }
 
-    /// Waits a little for the exit before parking on the word: spins a few
-    /// rounds, then yields the CPU, for at most `budget` (capped at
-    /// [`SETTLE`]); returns whether the routine has exited.
-    ///
-    /// A terminated worker usually exits within microseconds, and a park
-    /// costs a futex sleep plus a wake-up, which on a VM is itself 5 to
-    /// 20 µs. Yielding rather than only spinning matters when the worker
-    /// was woken (or started) on this thread's CPU: a pure spin would keep
-    /// it off the CPU for the whole spin (crossbeam's `Backoff::snooze`
-    /// does the same: spin, then yield).
-    fn settle(&self, budget: Duration) -> bool {
-        let word = self.word();
-        for step in 0..=SPIN_STEPS {
-            if word.is_exited() {
-                return true;
-            }
-            for _ in 0..1u32 << step {
-                spin_loop();
-            }
-        }
-        let start = Instant::now();
-        let budget = budget.min(SETTLE);
-        while start.elapsed() < budget {
-            if word.is_exited() {
-                return true;
-            }
-            thread::yield_now();
-        }
-        word.is_exited()
-    }
-
     /// Requests terminate and, if this call was the first to, waits until
     /// the routine returns. No timeout: see
     /// [`terminate_timeout`](Self::terminate_timeout).
@@ -214,20 +175,7 @@ impl<T> Worker<T> {
     /// ```
     #[doc(alias = "ClusWorkerTerminate")]
     pub fn terminate(&self) -> Terminate {
-        if self.is_own_thread() {
-            let _ = self.word().request_terminate();
-            return Terminate::OwnThread;
-        }
-        match self.word().request_terminate() {
-            Request::First | Request::AlreadyExited => {
-                // Without a timeout the wait cannot fail.
-                if !self.settle(SETTLE) {
-                    let _ = self.word().wait_exited(None);
-                }
-                Terminate::First
-            }
-            Request::AlreadyRequested => Terminate::AlreadyRequested,
-        }
+        wait::terminate(self.word(), self.is_own_thread())
     }
 
     /// Requests terminate (if no one has yet), then waits at most `timeout`
@@ -269,18 +217,7 @@ impl<T> Worker<T> {
     ///
     /// As [`terminate_timeout`](Self::terminate_timeout).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        if self.word().is_exited() {
-            return Ok(());
-        }
-        if self.is_own_thread() {
-            return Err(WaitError::OwnThread);
-        }
-        if self.settle(timeout) {
-            return Ok(());
-        }
-        self.word()
-            .wait_exited(Some(timeout))
-            .map_err(|_| WaitError::TimedOut)
+        wait::wait_timeout(self.word(), self.is_own_thread(), timeout)
     }
 
     /// Waits, without limit, for the routine to return (without requesting

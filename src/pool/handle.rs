@@ -1,21 +1,18 @@
 //! The handle of a pooled worker: [`PoolWorker`].
 
 use std::fmt;
-use std::hint::spin_loop;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use clusworker_core::{Request, State, WorkerWord};
+use clusworker_core::{State, WorkerWord};
 
 use super::job::{JobId, Outcome, is_current};
 use crate::error::{JoinOwnThread, WaitError};
 use crate::sys::Park;
+use crate::wait;
 use crate::worker::Terminate;
-
-/// How long a waiter spins and yields before it parks on the word.
-const SETTLE: Duration = Duration::from_micros(20);
 
 /// A worker routine running (or queued) on a [`Pool`](super::Pool): the
 /// [`Worker`](crate::Worker) API, without a thread of its own.
@@ -71,30 +68,6 @@ impl<T> PoolWorker<T> {
         is_current(self.word())
     }
 
-    /// Spins, then yields, for at most `budget` (capped at [`SETTLE`]):
-    /// a terminated routine usually returns within microseconds, cheaper
-    /// than a futex sleep and wake-up. Returns whether it has exited.
-    fn settle(&self, budget: Duration) -> bool {
-        let word = self.word();
-        for step in 0..=6 {
-            if word.is_exited() {
-                return true;
-            }
-            for _ in 0..1u32 << step {
-                spin_loop();
-            }
-        }
-        let start = Instant::now();
-        let budget = budget.min(SETTLE);
-        while start.elapsed() < budget {
-            if word.is_exited() {
-                return true;
-            }
-            thread::yield_now();
-        }
-        word.is_exited()
-    }
-
     /// The job's number in its pool (what a
     /// [`ShutdownReport`](super::ShutdownReport) lists).
     pub fn id(&self) -> JobId {
@@ -109,20 +82,7 @@ impl<T> PoolWorker<T> {
     /// waited for too: it runs, sees the request at once, and returns.
     #[doc(alias = "ClusWorkerTerminate")]
     pub fn terminate(&self) -> Terminate {
-        if self.is_own_job() {
-            let _ = self.word().request_terminate();
-            return Terminate::OwnThread;
-        }
-        match self.word().request_terminate() {
-            Request::First | Request::AlreadyExited => {
-                if !self.settle(SETTLE) {
-                    // Without a timeout the wait cannot fail.
-                    let _ = self.word().wait_exited(None);
-                }
-                Terminate::First
-            }
-            Request::AlreadyRequested => Terminate::AlreadyRequested,
-        }
+        wait::terminate(self.word(), self.is_own_job())
     }
 
     /// Requests terminate (if no one has yet), then waits at most `timeout`
@@ -147,18 +107,7 @@ impl<T> PoolWorker<T> {
     ///
     /// As [`terminate_timeout`](Self::terminate_timeout).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        if self.word().is_exited() {
-            return Ok(());
-        }
-        if self.is_own_job() {
-            return Err(WaitError::OwnThread);
-        }
-        if self.settle(timeout) {
-            return Ok(());
-        }
-        self.word()
-            .wait_exited(Some(timeout))
-            .map_err(|_| WaitError::TimedOut)
+        wait::wait_timeout(self.word(), self.is_own_job(), timeout)
     }
 
     /// Waits, without limit, for the routine to return.
@@ -193,9 +142,7 @@ impl<T> PoolWorker<T> {
             self.detach();
             return Err(Box::new(JoinOwnThread));
         }
-        if !self.settle(SETTLE) {
-            let _ = self.word().wait_exited(None);
-        }
+        wait::wait_exited(self.word());
         let result = self.job.cell().take();
         self.detach();
         match result {
@@ -219,8 +166,8 @@ impl<T> PoolWorker<T> {
 impl<T> Drop for PoolWorker<T> {
     fn drop(&mut self) {
         let _ = self.word().request_terminate();
-        if !self.is_own_job() && !self.settle(SETTLE) {
-            let _ = self.word().wait_exited(None);
+        if !self.is_own_job() {
+            wait::wait_exited(self.word());
         }
         // SAFETY: `self` is being dropped; the `Arc` is taken exactly once.
         drop(unsafe { ManuallyDrop::take(&mut self.job) });
