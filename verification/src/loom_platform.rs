@@ -149,3 +149,28 @@ impl Platform for Loom {
         }
     }
 }
+
+/// Runs a loom model: explores `f` with at most `bound` preemptions per
+/// execution (`None`: every interleaving) unless `LOOM_MAX_PREEMPTIONS`
+/// says otherwise, and prints how many executions it explored (the
+/// `loom model <test>: N interleavings` lines CI counts; `-- --nocapture`
+/// shows them).
+#[track_caller]
+pub fn check_model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    if b.preemption_bound.is_none() {
+        b.preemption_bound = bound;
+    }
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    b.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    let name = std::thread::current().name().unwrap_or("?").to_owned();
+    println!(
+        "loom model {name}: {} interleavings explored (preemption bound: {:?})",
+        runs.load(std::sync::atomic::Ordering::Relaxed),
+        b.preemption_bound
+    );
+}

@@ -13,35 +13,12 @@ use core::future::poll_fn;
 use core::time::Duration;
 
 use clusworker_core::{Request, Sleep, WorkerCell};
-use clusworker_verification::loom_platform::Loom;
+use clusworker_verification::loom_platform::{Loom, check_model as bounded_model};
 use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
 
 type Cell<T> = WorkerCell<Loom, T>;
-
-/// Explores `f` with at most `bound` preemptions (unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise) and prints how many executions it
-/// explored.
-#[track_caller]
-fn bounded_model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = bound;
-    }
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = runs.clone();
-    b.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_owned();
-    println!(
-        "loom model {name}: {} interleavings explored (preemption bound: {:?})",
-        runs.load(std::sync::atomic::Ordering::Relaxed),
-        b.preemption_bound
-    );
-}
 
 #[test]
 fn terminated_future_vs_request_no_lost_wakeup() {

@@ -6,7 +6,7 @@
 use core::time::Duration;
 
 use clusworker_core::{Last, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
-use clusworker_verification::loom_platform::{Loom, fire_timer};
+use clusworker_verification::loom_platform::{Loom, check_model as bounded_model, fire_timer};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -18,31 +18,6 @@ type Cell<T> = WorkerCell<Loom, T>;
 #[track_caller]
 fn model(f: impl Fn() + Sync + Send + 'static) {
     bounded_model(None, f);
-}
-
-/// Explores `f` with at most `bound` preemptions per execution (unless
-/// `LOOM_MAX_PREEMPTIONS` says otherwise): for models whose full space takes
-/// minutes. Bugs in this protocol need at most two preemptions to show (one
-/// between a check and its RMW, one between the RMW and the park).
-/// Prints the number of executions explored (`-- --nocapture` shows it).
-#[track_caller]
-fn bounded_model(bound: Option<usize>, f: impl Fn() + Sync + Send + 'static) {
-    let mut b = loom::model::Builder::new();
-    if b.preemption_bound.is_none() {
-        b.preemption_bound = bound;
-    }
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = runs.clone();
-    b.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f()
-    });
-    let name = std::thread::current().name().unwrap_or("?").to_owned();
-    println!(
-        "loom model {name}: {} interleavings explored (preemption bound: {:?})",
-        runs.load(std::sync::atomic::Ordering::Relaxed),
-        b.preemption_bound
-    );
 }
 
 /// Is this request the one that "made" it?
