@@ -1,5 +1,7 @@
-//! Helpers shared by the `clusworker-posix` and `clusworker-windows`
-//! integration tests (os-windows includes this file by path).
+//! Helpers shared by the integration tests of `clusworker`,
+//! `clusworker-posix` and `clusworker-windows` (the other two include this
+//! file by path): bounds that turn a hang into a failed assert, a watchdog,
+//! a value that counts its drops, a start line, a small generator.
 //!
 //! Each test binary uses a subset of these, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -12,21 +14,24 @@ use std::sync::{Arc, Mutex, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long anything that should happen "at once" or "soon" may take before
-/// the test calls it a hang. Only reached when the code under test is broken;
-/// never asserted as a duration.
+/// How long anything that should return "at once" or "soon" may take before
+/// the test calls it a hang. Only ever reached when the code under test is
+/// broken; never asserted as a duration.
 pub(crate) const LONG: Duration = Duration::from_secs(60);
 
-/// The timeout the tests give the API's own waits: longer than [`LONG`], so
-/// that a wait which only returns at its own timeout (a lost wake-up: it
-/// then re-checks and finds what it waited for) is caught by a [`LONG`]
-/// bound first, instead of passing slowly.
+/// The timeout the tests give the API's own waits (`wait_timeout`,
+/// `terminate_timeout`, `terminate_all`): longer than [`LONG`], so that a
+/// wait which only returns at its own timeout (a lost wake-up: it then
+/// re-checks and finds the exit) is caught by a [`LONG`] bound first,
+/// instead of passing slowly.
 pub(crate) const GIVE_UP: Duration = Duration::from_secs(120);
 
-/// Aborts the whole test process if it is still alive after this long.
+/// Aborts the whole test process if it is still alive after this long: the
+/// backstop for a hang in a place no other bound covers (a `Drop`).
 const WATCHDOG: Duration = Duration::from_secs(200);
 
-/// Arms a watchdog for one test; disarmed when dropped. Declare it first.
+/// Arms a watchdog for one test; disarmed when dropped. Declare it first in
+/// the test, so it is dropped last and also covers the drops of the workers.
 #[must_use = "the watchdog is disarmed when dropped"]
 pub(crate) struct Watchdog {
     _disarm: Sender<()>,
@@ -66,12 +71,25 @@ pub(crate) fn watchdog(test: &'static str) -> Watchdog {
 /// Every panic message of this test process, for the watchdog to replay.
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+thread_local! {
+    static PANIC_EXPECTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The calling thread's next panics are meant: the hook installed by
+/// [`watchdog`] neither prints nor records them.
+pub(crate) fn expect_panics_on_this_thread() {
+    PANIC_EXPECTED.set(true);
+}
+
 /// Chains a hook that remembers panic messages before the usual report.
 fn record_panics() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if PANIC_EXPECTED.get() {
+                return;
+            }
             let thread = thread::current();
             let entry = format!("thread '{}': {info}", thread.name().unwrap_or("<unnamed>"));
             PANICS.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
@@ -80,7 +98,8 @@ fn record_panics() {
     });
 }
 
-/// Polls `cond` until it holds; fails the test if it does not within [`LONG`].
+/// Polls `cond` (yielding, then sleeping briefly) until it holds; fails the
+/// test if it does not within [`LONG`].
 #[track_caller]
 pub(crate) fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -134,7 +153,7 @@ impl Drop for Counted {
     }
 }
 
-/// A small deterministic generator (xorshift64*).
+/// A small deterministic generator (xorshift64*), for reproducible mixes.
 #[derive(Debug, Clone)]
 pub(crate) struct Rng(u64);
 
@@ -143,13 +162,18 @@ impl Rng {
         Rng(seed | 1)
     }
 
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
         x ^= x >> 27;
         self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-ish in `0..n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
     }
 }
 
