@@ -42,6 +42,11 @@ impl fmt::Debug for Context {
 }
 
 impl Context {
+    /// The word under this context.
+    pub(crate) fn word(&self) -> &WorkerWord<Park> {
+        &self.word
+    }
+
     /// The context of a word.
     pub(crate) fn from_word(word: &WorkerWord<Park>) -> &Context {
         let ptr = word as *const WorkerWord<Park> as *const Context;

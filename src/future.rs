@@ -1,12 +1,14 @@
-//! Awaiting a worker from async code: [`Exited`].
+//! Awaiting a worker from async code: [`Exited`] (the handle's side) and
+//! [`TerminateRequested`] (the routine's side).
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use clusworker_core::WorkerWord;
+use clusworker_core::Until;
 
+use crate::context::Context;
 use crate::pool::PoolWorker;
 use crate::sys::Park;
 use crate::worker::Worker;
@@ -15,34 +17,104 @@ use crate::worker::Worker;
 /// non-blocking [`Worker::wait`]. Made by [`Worker::exited`] and
 /// [`PoolWorker::exited`].
 ///
-/// It never blocks a thread: a pending poll stores the task's waker beside
-/// the worker word, and the routine's exit wakes it (the core's
-/// `WorkerWord::poll_exited`, model-checked with loom against the exit). No
-/// allocation per wait. Resolving synchronises with the exit, as a
-/// successful [`Worker::wait`] does: [`Worker::join`] then returns at once.
+/// It never blocks a thread: a pending poll links the future's own waiter
+/// node into a list beside the worker word, and the routine's exit wakes it
+/// (the core's [`Until`], model-checked with loom against the exit). No
+/// allocation per wait, and any number of tasks may await one worker's
+/// exit at once. Resolving synchronises with the exit, as a successful
+/// [`Worker::wait`] does: [`Worker::join`] then returns at once.
 ///
-/// It borrows the handle mutably: one waiting task per worker (the word
-/// holds one waker). To terminate without blocking, request first
+/// To terminate without blocking, request first
 /// ([`Worker::terminate_timeout`] with [`Duration::ZERO`](std::time::Duration::ZERO)),
 /// then await the exit.
 #[must_use = "futures do nothing unless polled"]
 pub struct Exited<'a> {
-    word: &'a WorkerWord<Park>,
+    inner: Until<'a, Park>,
 }
 
 impl Future for Exited<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        self.word.poll_exited(cx)
+        // SAFETY: `inner` is structurally pinned: it is never moved out of
+        // a pinned `Exited`, and `Exited` has no `Drop` or `Unpin` of its
+        // own that could move it.
+        unsafe { self.map_unchecked_mut(|me| &mut me.inner) }.poll(cx)
     }
 }
 
 impl fmt::Debug for Exited<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Exited")
-            .field("state", &self.word.state())
+        f.debug_tuple("Exited").field(&self.inner).finish()
+    }
+}
+
+/// A future that resolves when terminate is requested: the async
+/// [`Context::check_terminate`]. Made by [`Context::terminated`].
+///
+/// Any number of tasks may await it at once (a routine may hand its
+/// `&Context` to several tasks); each future carries its own waiter node,
+/// so a wait allocates nothing, and dropping a pending one (a `select!`
+/// whose other branch won) takes it out of the list. Resolving
+/// synchronises with the request, as `check_terminate` returning `true`
+/// does.
+#[must_use = "futures do nothing unless polled"]
+pub struct TerminateRequested<'a> {
+    inner: Until<'a, Park>,
+}
+
+impl Future for TerminateRequested<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // SAFETY: `inner` is structurally pinned, as in `Exited::poll`.
+        unsafe { self.map_unchecked_mut(|me| &mut me.inner) }.poll(cx)
+    }
+}
+
+impl fmt::Debug for TerminateRequested<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TerminateRequested")
+            .field(&self.inner)
             .finish()
+    }
+}
+
+impl Context {
+    /// A future that resolves when terminate is requested (at once if it
+    /// already was); see [`TerminateRequested`]. For a routine that runs
+    /// async code: `select!` it against the I/O, so that a terminate
+    /// request cancels the I/O without polling [`check_terminate`](Self::check_terminate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clusworker::Worker;
+    /// let worker = Worker::spawn(|ctx| {
+    ///     let rt = tokio::runtime::Builder::new_current_thread()
+    ///         .enable_time()
+    ///         .build()
+    ///         .expect("a runtime");
+    ///     rt.block_on(async {
+    ///         let mut polls = 0u32;
+    ///         loop {
+    ///             tokio::select! {
+    ///                 _ = ctx.terminated() => return polls,
+    ///                 _ = tokio::time::sleep(Duration::from_millis(5)) => polls += 1,
+    ///             }
+    ///         }
+    ///     })
+    /// })?;
+    /// worker.terminate(); // wakes the task at once, whatever it awaits
+    /// let polls = worker.join().expect("the routine does not panic");
+    /// # let _ = polls;
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn terminated(&self) -> TerminateRequested<'_> {
+        TerminateRequested {
+            inner: self.word().terminated(),
+        }
     }
 }
 
@@ -57,7 +129,7 @@ impl<T> Worker<T> {
     /// use clusworker::Worker;
     /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     /// # rt.block_on(async {
-    /// let mut worker = Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {})?;
+    /// let worker = Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {})?;
     /// // Request terminate without waiting, then await the exit without
     /// // blocking the runtime's thread.
     /// let _ = worker.terminate_timeout(Duration::ZERO);
@@ -66,15 +138,19 @@ impl<T> Worker<T> {
     /// # Ok::<(), clusworker::SpawnError>(())
     /// # }).unwrap();
     /// ```
-    pub fn exited(&mut self) -> Exited<'_> {
-        Exited { word: self.word() }
+    pub fn exited(&self) -> Exited<'_> {
+        Exited {
+            inner: self.word().exited(),
+        }
     }
 }
 
 impl<T> PoolWorker<T> {
     /// A future that resolves when the job's routine has returned (or the
     /// pool gave up on it before it ran); see [`Exited`].
-    pub fn exited(&mut self) -> Exited<'_> {
-        Exited { word: self.word() }
+    pub fn exited(&self) -> Exited<'_> {
+        Exited {
+            inner: self.word().exited(),
+        }
     }
 }

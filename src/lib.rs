@@ -12,7 +12,8 @@
 //! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
 //!   [`NotExited`].
 //! - [`Terminate`], [`State`], [`WaitError`], [`JoinOwnThread`].
-//! - [`Exited`]: await a worker's exit from async code
+//! - [`Exited`] and [`TerminateRequested`]: await a worker's exit, or a
+//!   terminate request ([`Context::terminated`]), from async code
 //!   ([`Worker::exited`], [`pool::PoolWorker::exited`]).
 //! - [`pool`]: worker routines on a fixed pool of threads.
 //! - [`monitor`]: the Resource Monitor (pending operations, the
@@ -35,7 +36,7 @@ pub use builder::{Builder, SpawnError};
 pub use clusworker_core::State;
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
-pub use future::Exited;
+pub use future::{Exited, TerminateRequested};
 pub use worker::{Terminate, Worker};
 
 /// Compile-time checks that the public handles are thread-safe.

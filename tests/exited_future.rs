@@ -28,7 +28,7 @@ fn current_thread_runtime_awaits_a_terminated_worker_while_other_tasks_run() {
     let _w = watchdog("current_thread_runtime_awaits_a_terminated_worker_while_other_tasks_run");
     let rt = current_thread();
     rt.block_on(async {
-        let mut worker = Worker::spawn(|ctx| {
+        let worker = Worker::spawn(|ctx| {
             let mut rounds = 0u32;
             while ctx.sleep(Duration::MAX).is_ok() {
                 rounds += 1;
@@ -53,7 +53,7 @@ fn current_thread_runtime_awaits_a_routine_that_returns_by_itself() {
     let rt = current_thread();
     let (tx, rx) = mpsc::channel::<()>();
     rt.block_on(async move {
-        let mut worker = Worker::spawn(move |_ctx| {
+        let worker = Worker::spawn(move |_ctx| {
             // Returns when the test's helper thread says so, after the
             // future is (very likely) pending.
             rx.recv_timeout(GIVE_UP).is_ok()
@@ -89,7 +89,7 @@ fn multi_thread_runtime_awaits_many_pool_jobs() {
     recv("a job started", &started_rx);
     let tasks: Vec<_> = jobs
         .into_iter()
-        .map(|mut job| {
+        .map(|job| {
             rt.spawn(async move {
                 // Request without blocking, then await without blocking.
                 let _ = job.terminate_timeout(Duration::ZERO);
@@ -115,7 +115,7 @@ fn multi_thread_runtime_exit_racing_the_first_poll_is_never_missed() {
     let rt = multi_thread();
     for round in 0..200u32 {
         let (tx, rx) = mpsc::channel::<()>();
-        let mut worker = Worker::spawn(move |_ctx| {
+        let worker = Worker::spawn(move |_ctx| {
             let _ = rx.recv_timeout(GIVE_UP);
             round
         })

@@ -32,7 +32,8 @@
 //! [`Platform::Cell`] ([`SlotCell`], an `unsafe` trait): `with_mut` hands
 //! its closure a pointer to the one value it owns, valid for the call. The
 //! core serialises every access itself (one writer before the exit, one
-//! reader after it; for the waker slot, the one owner of the slot's state). [`UnsafeCell`](core::cell::UnsafeCell) is the usual
+//! reader after it; for the async waiters' links and wakers, the holder of
+//! the list's lock). [`UnsafeCell`](core::cell::UnsafeCell) is the usual
 //! choice; a model checker substitutes a cell that tracks accesses.
 //!
 //! [`Platform::wait`]`(word, expected, timeout)`: a futex wait.
@@ -70,10 +71,6 @@
 //! `wait`. Zero (the default) parks at once, what a model checker wants; a
 //! multi-core platform with a costly park wants about 10.
 //!
-//! [`Platform::relax`]: one round of a very short busy-wait (see *Async*
-//! below). The default, `spin_loop`, is right for real hardware; a model
-//! checker yields to its other threads.
-//!
 //! Breaking `wait`/`wake_all`'s contract makes the core hang or spin, never
 //! undefined behaviour: memory safety rests on [`AtomicWord`] and
 //! [`SlotCell`] alone.
@@ -88,14 +85,16 @@
 //!
 //! # Async
 //!
-//! [`WorkerWord::poll_terminated`] and [`WorkerWord::poll_exited`] are the
-//! bodies of futures: a pending poll stores the task's waker in the word's
-//! waker slot (through [`Platform::Cell`], so a model checker sees it) and
-//! sets the word's `ASYNC_WAITER` bit; the request or the exit wakes it. No
-//! allocation, no platform call: an executor's waker is all it needs. One
-//! task may wait on a word at a time. [`Platform::relax`] is the only
-//! busy-wait (a registration waiting a few instructions for a concurrent
-//! wake-up to leave the slot).
+//! [`WorkerWord::terminated`] and [`WorkerWord::exited`] return an
+//! [`Until`], a future that resolves when terminate is requested or the
+//! routine has exited. Any number of them may wait on one word at once. A
+//! pending poll links the future's own node (its waker and two links, kept
+//! in [`Platform::Cell`]s so that a model checker sees every access) into an
+//! intrusive list beside the word, and sets the word's `ASYNC_WAITER` bit;
+//! the request or the exit unlinks the nodes waiting for it and wakes them.
+//! No allocation, and no platform call but the list's lock, which parks
+//! with [`Platform::wait`] on a second word when it is contended: an
+//! executor's waker is all a future needs.
 //!
 //! # Examples in this repository
 //!
@@ -119,8 +118,10 @@
 //!   [`WorkerCell`] and the routine; the pool thread runs the routine with a
 //!   `Context` over the job's word, exactly as a dedicated thread does, so
 //!   the protocol (and its proofs) are unchanged.
-//! - **An async runtime**: `clusworker::Exited` (`Worker::exited`,
-//!   `PoolWorker::exited`) awaits an exit under tokio; its loom models are
+//! - **An async runtime**: `clusworker::Context::terminated` is awaited by
+//!   tasks a routine runs (a `select!` against its I/O), and
+//!   `clusworker::Exited` (`Worker::exited`, `PoolWorker::exited`) awaits an
+//!   exit, under tokio; the loom models of the list are
 //!   `verification/tests/loom_async.rs`.
 //!
 //! [`Platform`]: crate::Platform
@@ -130,9 +131,9 @@
 //! [`Platform::wake_all`]: crate::Platform::wake_all
 //! [`Platform::now`]: crate::Platform::now
 //! [`Platform::SPIN_LIMIT`]: crate::Platform::SPIN_LIMIT
-//! [`Platform::relax`]: crate::Platform::relax
-//! [`WorkerWord::poll_terminated`]: crate::WorkerWord::poll_terminated
-//! [`WorkerWord::poll_exited`]: crate::WorkerWord::poll_exited
+//! [`WorkerWord::terminated`]: crate::WorkerWord::terminated
+//! [`WorkerWord::exited`]: crate::WorkerWord::exited
+//! [`Until`]: crate::Until
 //! [`AtomicWord`]: crate::AtomicWord
 //! [`SlotCell`]: crate::SlotCell
 //! [`WorkerWord`]: crate::WorkerWord

@@ -15,10 +15,10 @@
 //!   terminate request;
 //! - [`WorkerWord::wait_exited`]: any number of waiters for the exit, with or
 //!   without a timeout;
-//! - [`WorkerWord::poll_terminated`] / [`WorkerWord::poll_exited`]: the same
-//!   waits for async code, as the `poll` of a future: a waker slot beside
-//!   the word, woken by the request or the exit (one waiting task at a
-//!   time); `check_terminate` stays one load;
+//! - [`WorkerWord::terminated`] / [`WorkerWord::exited`]: the same waits
+//!   for async code, as futures ([`Until`]): any number of tasks at once,
+//!   no allocation per wait (each future carries its own node of an
+//!   intrusive list beside the word); `check_terminate` stays one load;
 //! - [`WorkerCell`]: the word plus the routine's result, written once
 //!   ([`WorkerCell::complete`]), taken once ([`WorkerCell::take`]), dropped
 //!   exactly once otherwise, and the ownership hand-off for a detached
@@ -93,11 +93,13 @@ mod cell;
 mod deadline;
 pub mod guide;
 mod platform;
-mod waker;
+mod until;
+mod waiters;
 pub mod word;
 
 pub use cell::{Last, TakeError, WorkerCell};
 pub use platform::{AtomicWord, Platform, SlotCell};
+pub use until::Until;
 pub use word::{Request, Sleep, State, TimedOut, WorkerWord};
 
 pub mod resource;

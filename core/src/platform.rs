@@ -132,13 +132,4 @@ pub trait Platform: 'static {
     fn wake_all(word: &Self::Word);
     /// A monotonic clock: time since an arbitrary, fixed origin.
     fn now() -> Duration;
-
-    /// Called in the one busy-wait of the core: a task registering a waker
-    /// while a wake-up (a few instructions, no user code) holds the waker
-    /// slot. The default is [`core::hint::spin_loop`]; a model checker
-    /// yields to the other threads here.
-    #[inline]
-    fn relax() {
-        core::hint::spin_loop();
-    }
 }

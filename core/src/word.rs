@@ -48,30 +48,31 @@
 //!   Clearing one safely would need a count of sleepers; leaving it set costs
 //!   at most one needless `wake_all` per transition, and each transition
 //!   happens once in a worker's life.
-//! - **Async waiters.** A future ([`poll_terminated`](WorkerWord::poll_terminated),
-//!   [`poll_exited`](WorkerWord::poll_exited)) registers its waker in the
-//!   word's waker slot, *then* sets `ASYNC_WAITER` with a `fetch_or` and
-//!   reads the condition from the value it returns. `request_terminate` and
-//!   the exit set their bit with a `fetch_or` and, if the value it returns
-//!   has `ASYNC_WAITER`, wake the slot. The same one-word argument as for
+//! - **Async waiters.** A future ([`terminated`](WorkerWord::terminated),
+//!   [`exited`](WorkerWord::exited)) links its node into the word's list of
+//!   waiters, *then*, still under the list's lock, sets `ASYNC_WAITER` with
+//!   a `fetch_or` and reads the condition from the value it returns.
+//!   `request_terminate` and the exit set their bit with a `fetch_or` and,
+//!   if the value it returns has `ASYNC_WAITER`, take the list's lock and
+//!   wake the nodes waiting for that bit. The same one-word argument as for
 //!   sleepers: either the future's RMW comes first in the word's
-//!   modification order, so the setter sees `ASYNC_WAITER`, and since its
-//!   RMW acquires the future's, the registration happened before the wake
-//!   and the slot hands the waker over (see the `waker` module); or the
-//!   setter's RMW comes first and the future's RMW returns the condition.
-//!   `check_terminate` stays one load: the bit is only read by the setters,
-//!   and only costs them anything once a future has waited.
+//!   modification order, so the setter sees `ASYNC_WAITER`; its RMW
+//!   acquires the future's, which the future made while holding the list's
+//!   lock, so the setter's lock comes after the future's unlock and finds
+//!   the node linked (see the `waiters` module); or the setter's RMW comes
+//!   first and the future's RMW returns the condition. `check_terminate`
+//!   stays one load: the bit is only read by the setters, and only costs
+//!   them anything once a future has waited.
 
 use core::fmt;
 use core::hint::spin_loop;
 use core::marker::PhantomData;
 use core::sync::atomic::Ordering::{AcqRel, Acquire};
-use core::task::{Context, Poll};
 use core::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::platform::{AtomicWord, Platform};
-use crate::waker::{self, WakerCell, WakerSlot};
+use crate::waiters::Waiters;
 
 /// Terminate has been requested.
 pub const TERMINATE: u32 = 1 << 0;
@@ -87,8 +88,8 @@ pub const SLEEPER: u32 = 1 << 4;
 pub const EXIT_WAITER: u32 = 1 << 5;
 /// The owning handle has let go; whoever is last frees the storage.
 pub const RELEASED: u32 = 1 << 6;
-/// A future has registered (or is about to register) a waker in the word's
-/// waker slot.
+/// A future has linked (or is about to link) a waiter into the word's list
+/// of async waiters.
 pub const ASYNC_WAITER: u32 = 1 << 7;
 
 /// The phase of a worker, as users see it.
@@ -157,12 +158,9 @@ impl core::error::Error for TimedOut {}
 /// exit flag always means "the result is written".
 pub struct WorkerWord<P: Platform> {
     word: P::Word,
-    /// The state of the waker slot (see the `waker` module). Kept beside
-    /// `word`, not in a struct with `waker`, so that the three fields pack
-    /// into 24 bytes.
-    waker_state: P::Word,
-    /// The waker of a future waiting for `TERMINATE` or `EXITED`.
-    waker: WakerCell<P>,
+    /// The futures waiting for `TERMINATE` or `EXITED` (the `waiters`
+    /// module): a lock word and a list head.
+    waiters: Waiters<P>,
     _platform: PhantomData<fn() -> P>,
 }
 
@@ -187,8 +185,7 @@ impl<P: Platform> WorkerWord<P> {
     pub fn new() -> Self {
         WorkerWord {
             word: P::Word::new(0),
-            waker_state: waker::new_state::<P>(),
-            waker: WakerCell::new(),
+            waiters: Waiters::new(),
             _platform: PhantomData,
         }
     }
@@ -240,7 +237,7 @@ impl<P: Platform> WorkerWord<P> {
             P::wake_all(&self.word);
         }
         if old & ASYNC_WAITER != 0 {
-            self.waker_slot().wake();
+            self.waiters.wake(TERMINATE);
         }
         if old & EXITED != 0 {
             Request::AlreadyExited
@@ -363,54 +360,14 @@ impl<P: Platform> WorkerWord<P> {
             P::wake_all(&self.word);
         }
         if old & ASYNC_WAITER != 0 {
-            self.waker_slot().wake();
+            self.waiters.wake(EXITED);
         }
         old
     }
 
-    /// Polls for a terminate request: the body of a future that resolves
-    /// when terminate is requested. `Ready` synchronises with the request,
-    /// as [`check_terminate`](Self::check_terminate) returning `true` does.
-    ///
-    /// `Pending` registers `cx`'s waker; the request (or the exit) wakes
-    /// it.
-    ///
-    /// The word holds one waker: at most one task may poll a word (for
-    /// terminate or for the exit) at a time. A second task's poll replaces
-    /// the first task's waker, and the first task is then not woken.
-    pub fn poll_terminated(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.poll_bit(TERMINATE, cx)
-    }
-
-    /// Polls for the exit: the body of a future that resolves when the
-    /// routine has returned. `Ready` synchronises with the exit, as
-    /// [`wait_exited`](Self::wait_exited) returning `Ok` does.
-    ///
-    /// `Pending` registers `cx`'s waker; the exit wakes it. One waiting task
-    /// at a time, as for [`poll_terminated`](Self::poll_terminated).
-    pub fn poll_exited(&self, cx: &mut Context<'_>) -> Poll<()> {
-        self.poll_bit(EXITED, cx)
-    }
-
-    fn waker_slot(&self) -> WakerSlot<'_, P> {
-        WakerSlot {
-            state: &self.waker_state,
-            waker: &self.waker,
-        }
-    }
-
-    fn poll_bit(&self, bit: u32, cx: &mut Context<'_>) -> Poll<()> {
-        if self.word.load(Acquire) & bit != 0 {
-            return Poll::Ready(());
-        }
-        self.waker_slot().register(cx.waker());
-        // Register, *then* announce with an RMW and re-check what it read
-        // (module notes, "Async waiters"). `AcqRel`: releases the
-        // registration to the setter's RMW; acquires the setter's writes.
-        if self.word.fetch_or(ASYNC_WAITER, AcqRel) & bit != 0 {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
+    /// The list of async waiters, for [`Until`](crate::Until).
+    #[inline]
+    pub(crate) fn waiters(&self) -> &Waiters<P> {
+        &self.waiters
     }
 }

@@ -136,11 +136,6 @@ impl Platform for Loom {
         word.queue.notify_all();
     }
 
-    /// The waker slot's busy-wait: let loom run the thread it waits for.
-    fn relax() {
-        loom::thread::yield_now();
-    }
-
     fn now() -> Duration {
         if FIRED.load(Ordering::SeqCst) {
             AFTER_FIRE

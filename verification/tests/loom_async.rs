@@ -1,15 +1,17 @@
-//! loom models of the async side of the worker word: a future waiting for
-//! terminate or for the exit (`WorkerWord::poll_terminated` /
-//! `poll_exited`, the `ASYNC_WAITER` bit and the waker slot) against the
-//! request and the exit. The futures run under loom's `block_on`, whose
-//! waker blocks the thread until woken: a lost wake-up is a loom deadlock.
-//! The waker slot's cell is loom's `UnsafeCell`, so an unsynchronised access
-//! to the stored waker is reported as a race. Run with
+//! loom models of the async side of the worker word: futures waiting for
+//! terminate or for the exit (`WorkerWord::terminated` / `exited`, the
+//! `ASYNC_WAITER` bit, and the intrusive list of waiters with its lock)
+//! against the request and the exit. The futures run under loom's
+//! `block_on`, whose waker blocks the thread until woken: a lost wake-up is
+//! a loom deadlock. The list's head and every node's links and waker are
+//! loom `UnsafeCell`s, so an access the lock does not order (a node touched
+//! after its future dropped it, say) is reported as a race. Run with
 //! `cargo test --release --features loom`.
 #![cfg(feature = "loom")]
 
-use core::future::poll_fn;
-
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Waker};
 use core::time::Duration;
 
 use clusworker_core::{Request, Sleep, WorkerCell};
@@ -27,12 +29,59 @@ fn terminated_future_vs_request_no_lost_wakeup() {
         let waiter = {
             let cell = cell.clone();
             thread::spawn(move || {
-                block_on(poll_fn(|cx| cell.word().poll_terminated(cx)));
+                block_on(cell.word().terminated());
                 assert!(cell.word().check_terminate());
             })
         };
         assert_eq!(cell.word().request_terminate(), Request::First);
         waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn two_tasks_await_terminated_both_woken() {
+    // Two futures in the list at once: the request must unlink and wake
+    // both, whatever order they link in and however the request interleaves
+    // with their registrations.
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = cell.clone();
+                thread::spawn(move || block_on(cell.word().terminated()))
+            })
+            .collect();
+        let _ = cell.word().request_terminate();
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn a_dropped_waiter_vs_the_request() {
+    // One future registers, then is dropped (a `select!` whose other
+    // branch won) while the request drains the list; another task awaits
+    // throughout. The drop's unlink and the drain must not touch the node
+    // unordered (loom's cell), and the other task must still be woken.
+    bounded_model(Some(3), || {
+        let cell = Arc::new(Cell::<u32>::new());
+        let quitter = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let mut fut = pin!(cell.word().terminated());
+                let mut cx = Context::from_waker(Waker::noop());
+                let _ = fut.as_mut().poll(&mut cx);
+                // dropped here, linked or already taken by the request
+            })
+        };
+        let stayer = {
+            let cell = cell.clone();
+            thread::spawn(move || block_on(cell.word().terminated()))
+        };
+        let _ = cell.word().request_terminate();
+        quitter.join().unwrap();
+        stayer.join().unwrap();
     });
 }
 
@@ -46,7 +95,7 @@ fn exited_future_vs_exit_no_lost_wakeup_and_result_visible() {
                 assert!(cell.complete(42).is_ok());
             })
         };
-        block_on(poll_fn(|cx| cell.word().poll_exited(cx)));
+        block_on(cell.word().exited());
         // The slot was written before the exit; loom's cell checks the edge.
         assert_eq!(cell.take(), Ok(42));
         worker.join().unwrap();
@@ -54,17 +103,12 @@ fn exited_future_vs_exit_no_lost_wakeup_and_result_visible() {
 }
 
 #[test]
-fn terminated_then_exited_futures_in_turn_against_a_worker() {
-    // One task awaits the request, then the exit, re-registering the same
-    // waker: the worker's terminate-then-exit pair against it.
-    bounded_model(Some(2), || {
+fn terminated_and_exited_waiters_share_the_list() {
+    // One task awaits the request, another the exit, on one list: the
+    // request wakes the first and must leave the second linked; the exit
+    // then wakes the second. (Bound 2: 472 598 interleavings, 45 s.)
+    bounded_model(Some(1), || {
         let cell = Arc::new(Cell::<u32>::new());
-        let terminator = {
-            let cell = cell.clone();
-            thread::spawn(move || {
-                let _ = cell.word().request_terminate();
-            })
-        };
         let worker = {
             let cell = cell.clone();
             thread::spawn(move || {
@@ -73,19 +117,29 @@ fn terminated_then_exited_futures_in_turn_against_a_worker() {
                 assert!(cell.complete(7).is_ok());
             })
         };
-        block_on(poll_fn(|cx| cell.word().poll_terminated(cx)));
-        block_on(poll_fn(|cx| cell.word().poll_exited(cx)));
-        assert_eq!(cell.take(), Ok(7));
-        terminator.join().unwrap();
+        let exit_waiter = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                block_on(cell.word().exited());
+                assert_eq!(cell.take(), Ok(7));
+            })
+        };
+        let terminate_waiter = {
+            let cell = cell.clone();
+            thread::spawn(move || block_on(cell.word().terminated()))
+        };
+        let _ = cell.word().request_terminate();
+        terminate_waiter.join().unwrap();
+        exit_waiter.join().unwrap();
         worker.join().unwrap();
     });
 }
 
 #[test]
-fn a_future_moved_to_another_task_is_woken_there() {
-    // A future first polled by one task (registering its waker), then
-    // dropped, and awaited again by another task: only the latest waker
-    // matters, and it must not miss the request.
+fn a_future_polled_with_a_new_waker_is_woken_by_it() {
+    // A future first polled with one waker (registering it), then awaited
+    // with another (as when a task moves between executors): only the
+    // latest waker matters, and it must not miss the request.
     bounded_model(Some(3), || {
         let cell = Arc::new(Cell::<u32>::new());
         let requester = {
@@ -94,22 +148,19 @@ fn a_future_moved_to_another_task_is_woken_there() {
                 let _ = cell.word().request_terminate();
             })
         };
-        // The first task polls once and gives up (a `select!` that lost).
-        let first = {
+        let waiter = {
             let cell = cell.clone();
             thread::spawn(move || {
-                let waker = futures_task_noop();
-                let mut cx = core::task::Context::from_waker(&waker);
-                let _ = cell.word().poll_terminated(&mut cx);
+                let mut fut = Box::pin(cell.word().terminated());
+                let mut cx = Context::from_waker(Waker::noop());
+                let first = fut.as_mut().poll(&mut cx);
+                // The same pinned future, now awaited with a real waker.
+                if first.is_pending() {
+                    block_on(fut);
+                }
             })
         };
-        first.join().unwrap();
-        block_on(poll_fn(|cx| cell.word().poll_terminated(cx)));
+        waiter.join().unwrap();
         requester.join().unwrap();
     });
-}
-
-/// A waker that does nothing (the first task of the model is gone).
-fn futures_task_noop() -> core::task::Waker {
-    core::task::Waker::noop().clone()
 }

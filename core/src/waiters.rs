@@ -1,0 +1,299 @@
+//! The async waiters of a worker word: any number of tasks awaiting a
+//! terminate request or the exit, without blocking a thread and without
+//! allocating.
+//!
+//! Each waiting future carries its own [`Node`] (a waker and two links), and
+//! a pending poll links that node into an intrusive, doubly linked list whose
+//! head lives beside the worker word. The setter of a bit (the terminate
+//! request, the exit) unlinks the nodes waiting for it and wakes their
+//! wakers. This is the design of tokio's `Notify` and of `event-listener`:
+//! the memory for the wait is the future's own, so a wait costs no
+//! allocation and the number of waiters has no limit.
+//!
+//! # The lock
+//!
+//! The list and every node in it are touched only under a small lock: one
+//! more [`AtomicWord`] beside the worker word, with the platform's own
+//! [`wait`](Platform::wait)/[`wake_all`](Platform::wake_all) for contention
+//! (a futex mutex in the manner of Drepper's "Futexes Are Tricky", written
+//! with `fetch_or` and `compare_exchange` only):
+//!
+//! | lock word             | meaning                                     |
+//! |-----------------------|---------------------------------------------|
+//! | `0`                   | free                                        |
+//! | `LOCKED`              | held, nobody waits                          |
+//! | `LOCKED \| CONTENDED` | held, and somebody may be blocked on it     |
+//!
+//! Critical sections run no user code except `Waker::clone`: wakers are
+//! dropped and woken after the lock is released. Acquire with `Acquire`,
+//! release with `Release`: the lock orders every use of the list and nodes.
+//!
+//! # Why a node cannot dangle
+//!
+//! A node lives inside a `!Unpin` future ([`Until`](crate::Until)); it is
+//! linked only from `poll`, which takes `Pin<&mut Self>`, so it does not move
+//! while linked; and the future's `Drop` unlinks it under the lock before
+//! the memory goes. The setter takes a node's waker out and unlinks the node
+//! under the lock, and wakes the waker after releasing it, so it never
+//! touches a node that may be gone.
+
+use core::marker::PhantomPinned;
+use core::ptr;
+use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::task::Waker;
+
+use crate::platform::{AtomicWord, Platform, SlotCell};
+
+const LOCKED: u32 = 1;
+const CONTENDED: u32 = 2;
+
+/// How many wakers a setter takes out per turn of the lock. They are woken
+/// with the lock released, then the setter comes back for more.
+const BATCH: usize = 8;
+
+/// One waiting future's place in the list.
+pub(crate) struct Node<P: Platform> {
+    links: P::Cell<Links<P>>,
+    _pinned: PhantomPinned,
+}
+
+/// The fields of a node; touched only under the list's lock.
+struct Links<P: Platform> {
+    prev: *const Node<P>,
+    next: *const Node<P>,
+    /// The bits (`TERMINATE`, `EXITED`) this waiter waits for.
+    mask: u32,
+    /// In the list now. A node that was linked and is not any more was
+    /// taken by a setter: its bit is set.
+    linked: bool,
+    waker: Option<Waker>,
+}
+
+impl<P: Platform> Node<P> {
+    pub(crate) fn new(mask: u32) -> Self {
+        Node {
+            links: P::Cell::new(Links {
+                prev: ptr::null(),
+                next: ptr::null(),
+                mask,
+                linked: false,
+                waker: None,
+            }),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// Runs `f` on the node's fields.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock of the list the node is (or may be) linked
+    /// into, or the node has never been linked (so no other thread knows
+    /// it).
+    unsafe fn with<R>(&self, f: impl FnOnce(&mut Links<P>) -> R) -> R {
+        // SAFETY: the caller guarantees exclusive access (see above): only
+        // the holder of the lock touches a linked node's fields.
+        self.links.with_mut(|links| f(unsafe { &mut *links }))
+    }
+}
+
+/// The list: its lock word and its head. Lives in `WorkerWord`.
+pub(crate) struct Waiters<P: Platform> {
+    lock: P::Word,
+    head: P::Cell<*const Node<P>>,
+}
+
+// SAFETY: the head pointer and every node reached through it are only read
+// or written by the holder of `lock` (module docs); the lock's `Acquire` and
+// `Release` order those accesses between threads. The nodes hold `Waker`s,
+// which are `Send + Sync`.
+unsafe impl<P: Platform> Sync for Waiters<P> {}
+// SAFETY: as above; moving the list moves a pointer that only the lock
+// holder dereferences, and a list is only moved when no node is linked
+// (nodes borrow the word that holds it).
+unsafe impl<P: Platform> Send for Waiters<P> {}
+
+/// The lock, held: releases on drop.
+struct Guard<'a, P: Platform> {
+    waiters: &'a Waiters<P>,
+}
+
+impl<P: Platform> Drop for Guard<'_, P> {
+    fn drop(&mut self) {
+        let lock = &self.waiters.lock;
+        // Swap in 0 (the trait has no `swap`): one CAS when nobody waits, a
+        // second when a contender has added `CONTENDED`.
+        let mut cur = LOCKED;
+        while let Err(actual) = lock.compare_exchange(cur, 0, Release, Relaxed) {
+            cur = actual;
+        }
+        if cur & CONTENDED != 0 {
+            P::wake_all(lock);
+        }
+    }
+}
+
+impl<P: Platform> Waiters<P> {
+    pub(crate) fn new() -> Self {
+        Waiters {
+            lock: P::Word::new(0),
+            head: P::Cell::new(ptr::null()),
+        }
+    }
+
+    fn lock(&self) -> Guard<'_, P> {
+        if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
+            // Held: mark it contended, and block until the holder's release
+            // (which sees `CONTENDED` and wakes us). `wait` returns at once
+            // if the word changed since our RMW.
+            while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
+                P::wait(&self.lock, LOCKED | CONTENDED, None);
+            }
+        }
+        Guard { waiters: self }
+    }
+
+    /// Links `node`, waiting for `mask`, with `waker`, or refreshes its
+    /// waker if it is linked already; then, still under the lock, runs
+    /// `recheck` (the caller's read-modify-write of the worker word). If
+    /// `recheck` says the bit is set, the node is unlinked again and `true`
+    /// is returned.
+    ///
+    /// # Safety
+    ///
+    /// `node` does not move until it is unlinked: it is pinned, and its
+    /// owner calls [`remove`](Self::remove) before it is dropped. A node is
+    /// only ever linked into this one list.
+    pub(crate) unsafe fn register(
+        &self,
+        node: &Node<P>,
+        waker: &Waker,
+        recheck: impl FnOnce() -> bool,
+    ) -> bool {
+        let mut old_waker = None;
+        let ready = {
+            let _guard = self.lock();
+            // SAFETY: we hold the lock.
+            unsafe {
+                node.with(|links| match &links.waker {
+                    Some(w) if w.will_wake(waker) => {}
+                    _ => old_waker = links.waker.replace(waker.clone()),
+                });
+                if !node.with(|links| links.linked) {
+                    self.push(node);
+                }
+            }
+            let ready = recheck();
+            if ready {
+                // SAFETY: we hold the lock, and the node is linked (above).
+                unsafe { self.unlink(node) };
+            }
+            ready
+        };
+        drop(old_waker);
+        ready
+    }
+
+    /// Unlinks `node` if it is linked: called by its owner before it goes.
+    pub(crate) fn remove(&self, node: &Node<P>) {
+        let waker = {
+            let _guard = self.lock();
+            // SAFETY: we hold the lock.
+            unsafe {
+                if node.with(|links| links.linked) {
+                    self.unlink(node);
+                }
+                node.with(|links| links.waker.take())
+            }
+        };
+        drop(waker);
+    }
+
+    /// Unlinks every node waiting for any of `bits` and wakes its waker.
+    pub(crate) fn wake(&self, bits: u32) {
+        loop {
+            let mut batch: [Option<Waker>; BATCH] = Default::default();
+            let mut taken = 0;
+            {
+                let _guard = self.lock();
+                // SAFETY: we hold the lock, which guards the head.
+                let mut cur = self.head.with_mut(|head| unsafe { *head });
+                while !cur.is_null() && taken < BATCH {
+                    // SAFETY: we hold the lock; every node reached from the
+                    // head is linked, so alive (module docs).
+                    let node = unsafe { &*cur };
+                    // SAFETY: as above; the lock guards the node's fields.
+                    let (next, wanted) = unsafe { node.with(|l| (l.next, l.mask & bits != 0)) };
+                    if wanted {
+                        // SAFETY: we hold the lock; the node is linked.
+                        unsafe {
+                            self.unlink(node);
+                            batch[taken] = node.with(|l| l.waker.take());
+                        }
+                        taken += 1;
+                    }
+                    cur = next;
+                }
+            }
+            for waker in batch.iter_mut().filter_map(Option::take) {
+                waker.wake();
+            }
+            if taken < BATCH {
+                return;
+            }
+        }
+    }
+
+    /// Pushes `node` at the head.
+    ///
+    /// # Safety
+    ///
+    /// The lock is held; `node` is not linked, and stays where it is until
+    /// unlinked.
+    unsafe fn push(&self, node: &Node<P>) {
+        let me: *const Node<P> = node;
+        self.head.with_mut(|head| {
+            // SAFETY: we hold the lock (the caller's guarantee), which
+            // guards the head and every linked node.
+            unsafe {
+                let old = *head;
+                if !old.is_null() {
+                    (*old).with(|l| l.prev = me);
+                }
+                node.with(|l| {
+                    l.prev = ptr::null();
+                    l.next = old;
+                    l.linked = true;
+                });
+                *head = me;
+            }
+        });
+    }
+
+    /// Unlinks `node`.
+    ///
+    /// # Safety
+    ///
+    /// The lock is held and `node` is linked in this list.
+    unsafe fn unlink(&self, node: &Node<P>) {
+        // SAFETY: we hold the lock (the caller's guarantee); the node and
+        // its neighbours are linked, so alive.
+        unsafe {
+            let (prev, next) = node.with(|l| {
+                l.linked = false;
+                (
+                    core::mem::replace(&mut l.prev, ptr::null()),
+                    core::mem::replace(&mut l.next, ptr::null()),
+                )
+            });
+            if prev.is_null() {
+                self.head.with_mut(|head| *head = next);
+            } else {
+                (*prev).with(|l| l.next = next);
+            }
+            if !next.is_null() {
+                (*next).with(|l| l.prev = prev);
+            }
+        }
+    }
+}
