@@ -60,3 +60,15 @@ pub fn result_is_published_before_the_exit<P: Protocol>() {
         worker.join().unwrap();
     });
 }
+
+/// A task awaits terminate in a future while another thread requests it. A
+/// lost wake-up is a loom deadlock (`block_on` blocks until woken).
+pub fn future_wakes_on_terminate<P: crate::mutants::AsyncProtocol>() {
+    loom::model(|| {
+        let w: &'static P = Box::leak(Box::new(P::new()));
+        let waiter = thread::spawn(move || w.await_terminated());
+        w.request_terminate();
+        waiter.join().unwrap();
+        w.finish();
+    });
+}

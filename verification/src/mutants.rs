@@ -175,3 +175,110 @@ impl<const B: u8> Protocol for Mutant<B> {
         })
     }
 }
+
+/// The operations the generic async model uses.
+pub trait AsyncProtocol: Send + Sync + 'static {
+    /// A running worker.
+    fn new() -> Self;
+    /// Request terminate, waking the futures that wait for it.
+    fn request_terminate(&self);
+    /// Awaits the request in a future, under loom's `block_on`.
+    fn await_terminated(&self);
+    /// Drops what the model left behind (loom counts every waker).
+    fn finish(&self) {}
+}
+
+impl AsyncProtocol for WorkerCell<Loom, u32> {
+    fn new() -> Self {
+        WorkerCell::new()
+    }
+    fn request_terminate(&self) {
+        let _ = self.word().request_terminate();
+    }
+    fn await_terminated(&self) {
+        loom::future::block_on(self.word().terminated());
+    }
+}
+
+/// Which bug an [`AsyncMutant`] carries.
+pub mod async_bug {
+    /// The future announces itself (`ASYNC_WAITER`) and checks the bit
+    /// before it links its waker: a request in between drains a list that
+    /// does not hold it yet.
+    pub const ANNOUNCE_BEFORE_LINK: u8 = 1;
+    /// The request reads `ASYNC_WAITER` with a load before its `fetch_or`:
+    /// a future that announces itself in between is never woken.
+    pub const SETTER_LOADS_FIRST: u8 = 2;
+}
+
+/// A copy of the async protocol (the core's `Until` and the setter's
+/// drain) with bug `B` (see [`async_bug`]). The intrusive list is a loom
+/// `Mutex<Vec<Waker>>` here: the bugs are in the order of the word's RMWs
+/// and the list's lock, which this copy keeps.
+#[derive(Debug)]
+pub struct AsyncMutant<const B: u8> {
+    word: loom::sync::atomic::AtomicU32,
+    list: loom::sync::Mutex<Vec<core::task::Waker>>,
+}
+
+impl<const B: u8> AsyncMutant<B> {
+    fn poll(&self, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        use clusworker_core::word::ASYNC_WAITER;
+        use core::task::Poll;
+        if self.word.load(Acquire) & TERMINATE != 0 {
+            return Poll::Ready(());
+        }
+        if B == async_bug::ANNOUNCE_BEFORE_LINK {
+            if self.word.fetch_or(ASYNC_WAITER, AcqRel) & TERMINATE != 0 {
+                return Poll::Ready(());
+            }
+            self.list.lock().unwrap().push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let mut list = self.list.lock().unwrap();
+        list.push(cx.waker().clone());
+        let old = self.word.fetch_or(ASYNC_WAITER, AcqRel);
+        drop(list);
+        if old & TERMINATE != 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<const B: u8> AsyncProtocol for AsyncMutant<B> {
+    fn new() -> Self {
+        AsyncMutant {
+            word: loom::sync::atomic::AtomicU32::new(0),
+            list: loom::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    fn request_terminate(&self) {
+        use clusworker_core::word::ASYNC_WAITER;
+        let had_waiters = if B == async_bug::SETTER_LOADS_FIRST {
+            let had = self.word.load(Acquire) & ASYNC_WAITER != 0;
+            self.word.fetch_or(TERMINATE, AcqRel);
+            had
+        } else {
+            self.word.fetch_or(TERMINATE, AcqRel) & ASYNC_WAITER != 0
+        };
+        if had_waiters {
+            let wakers = core::mem::take(&mut *self.list.lock().unwrap());
+            for waker in wakers {
+                waker.wake();
+            }
+        }
+    }
+
+    fn await_terminated(&self) {
+        loom::future::block_on(core::future::poll_fn(|cx| self.poll(cx)));
+    }
+
+    fn finish(&self) {
+        // A waker a future linked and then found the bit set (the real
+        // `Until` takes its node out on drop; this copy has no drop).
+        self.list.lock().unwrap().clear();
+    }
+}

@@ -11,7 +11,7 @@ use std::process::Command;
 use clusworker_core::WorkerCell;
 use clusworker_verification::loom_platform::Loom;
 use clusworker_verification::models;
-use clusworker_verification::mutants::{Mutant, bug};
+use clusworker_verification::mutants::{AsyncMutant, Mutant, async_bug, bug};
 
 type Real = WorkerCell<Loom, u32>;
 
@@ -20,6 +20,8 @@ fn models_pass_on_the_shipped_protocol() {
     models::first_terminator_is_unique::<Real>();
     models::sleep_wakes_on_terminate::<Real>();
     models::result_is_published_before_the_exit::<Real>();
+    models::future_wakes_on_terminate::<Real>();
+    models::future_wakes_on_terminate::<AsyncMutant<0>>();
 }
 
 /// Runs the ignored test `name` in a child process; asserts it failed and
@@ -83,4 +85,26 @@ fn mutant_relaxed_publish() {
 #[ignore = "a mutant: run (and expected to fail) by sleep_without_recheck_is_caught"]
 fn mutant_sleep_without_recheck() {
     models::sleep_wakes_on_terminate::<Mutant<{ bug::SLEEP_WITHOUT_RECHECK }>>();
+}
+
+#[test]
+fn async_announce_before_link_is_caught() {
+    assert_caught("mutant_async_announce_before_link", "deadlock");
+}
+
+#[test]
+fn async_setter_loading_first_is_caught() {
+    assert_caught("mutant_async_setter_loads_first", "deadlock");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by async_announce_before_link_is_caught"]
+fn mutant_async_announce_before_link() {
+    models::future_wakes_on_terminate::<AsyncMutant<{ async_bug::ANNOUNCE_BEFORE_LINK }>>();
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by async_setter_loading_first_is_caught"]
+fn mutant_async_setter_loads_first() {
+    models::future_wakes_on_terminate::<AsyncMutant<{ async_bug::SETTER_LOADS_FIRST }>>();
 }
