@@ -280,11 +280,11 @@ impl<P: Platform> Waiters<P> {
         // its neighbours are linked, so alive.
         unsafe {
             let (prev, next) = node.with(|l| {
+                let links = (l.prev, l.next);
                 l.linked = false;
-                (
-                    core::mem::replace(&mut l.prev, ptr::null()),
-                    core::mem::replace(&mut l.next, ptr::null()),
-                )
+                l.prev = ptr::null();
+                l.next = ptr::null();
+                links
             });
             if prev.is_null() {
                 self.head.with_mut(|head| *head = next);
