@@ -78,12 +78,13 @@ CRATES=(-p clusworker -p clusworker-core -p clusworker-windows)
 step "tests of clusworker-windows under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-windows --lib --tests "$@"
 
-step "worker and monitor tests of clusworker under Wine"
+step "worker, monitor and async tests of clusworker under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test worker --test terminate --test terminate_all --test own_thread \
   --test panics --test builder \
   --test monitor --test monitor_concurrency --test monitor_escalation \
-  --test monitor_idle --test monitor_polls "$@"
+  --test monitor_idle --test monitor_polls \
+  --test exited_future --test terminated_future --test async_no_alloc "$@"
 
 step "docs of clusworker-windows (empty, so undocumented, off Windows)"
 RUSTDOCFLAGS="-D warnings" cargo doc "${BUILD[@]}" "${GNU[@]}" --no-deps -p clusworker-windows
