@@ -60,38 +60,44 @@ fn join_all(rt: &Runtime, tasks: Vec<JoinHandle<()>>) {
     });
 }
 
-fn clusworker_round(rt: &Runtime, n: usize) -> Duration {
-    let word = Arc::new(WorkerWord::<Futex>::new());
+/// One timed round: `n` tasks await `wait(source)` and are pending, then
+/// the clock runs from `fire(source)` until every task has finished.
+fn round<S, Fut>(rt: &Runtime, n: usize, source: S, wait: fn(S) -> Fut, fire: fn(&S)) -> Duration
+where
+    S: Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let pending = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let word = word.clone();
-            let pending = pending.clone();
-            rt.spawn(async move { counted(word.terminated(), pending).await })
-        })
+        .map(|_| rt.spawn(counted(wait(source.clone()), pending.clone())))
         .collect();
     until_pending(&pending, n);
     let start = Instant::now();
-    let _ = word.request_terminate();
+    fire(&source);
     join_all(rt, tasks);
     start.elapsed()
 }
 
+fn clusworker_round(rt: &Runtime, n: usize) -> Duration {
+    round(
+        rt,
+        n,
+        Arc::new(WorkerWord::<Futex>::new()),
+        |word| async move { word.terminated().await },
+        |word| {
+            let _ = word.request_terminate();
+        },
+    )
+}
+
 fn tokio_util_round(rt: &Runtime, n: usize) -> Duration {
-    let token = CancellationToken::new();
-    let pending = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..n)
-        .map(|_| {
-            let token = token.clone();
-            let pending = pending.clone();
-            rt.spawn(async move { counted(token.cancelled(), pending).await })
-        })
-        .collect();
-    until_pending(&pending, n);
-    let start = Instant::now();
-    token.cancel();
-    join_all(rt, tasks);
-    start.elapsed()
+    round(
+        rt,
+        n,
+        CancellationToken::new(),
+        |token| async move { token.cancelled().await },
+        CancellationToken::cancel,
+    )
 }
 
 fn wake(c: &mut Criterion) {
