@@ -15,7 +15,7 @@
 //!   the thread, and the thread frees the block after its
 //!   [`WorkerCell::complete`] reports that it is last.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{CString, c_void};
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,6 +26,23 @@ use clusworker_core::{Last, WorkerCell};
 
 use crate::context::Context;
 use crate::sys::{self, OsError, Park, Thread};
+
+thread_local! {
+    /// On a worker's thread, its header (as an address), from the start of
+    /// the routine to the end of the thread (thread-local destructors
+    /// included); null on every other thread. Cleared before the thread
+    /// frees the block itself, so it never names a freed block.
+    static RUNNING: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Is the calling thread the one running (or that ran) the worker of
+/// `header`? One thread-local load, instead of asking the OS for the
+/// current thread: `Worker::terminate` and the waits ask it on every call.
+#[inline]
+pub(crate) fn is_own_thread<T>(header: &Header<T>) -> bool {
+    let me = std::ptr::from_ref(header).cast::<()>();
+    RUNNING.with(|r| r.get() == me)
+}
 
 /// What the handle sees of the block: the cell, and how to free the block.
 #[repr(C)]
@@ -154,6 +171,7 @@ where
     // SAFETY: as above; the header is shared with the handle, which only
     // uses it through `&`.
     let header: &Header<T> = unsafe { &(*packet).header };
+    RUNNING.with(|r| r.set(std::ptr::from_ref(header).cast()));
     let result = catch_unwind(AssertUnwindSafe(|| {
         routine(Context::from_word(header.cell.word()))
     }));
@@ -161,9 +179,12 @@ where
     // After `complete`, the block may be freed by the handle: do not touch
     // `header` again unless we are last.
     match header.cell.complete(result) {
-        // SAFETY: the handle released the block before we exited, so we are
-        // its last user; `start` was taken above.
-        Ok(Last::Yes) => unsafe { Header::free(this) },
+        Ok(Last::Yes) => {
+            RUNNING.with(|r| r.set(std::ptr::null()));
+            // SAFETY: the handle released the block before we exited, so we
+            // are its last user; `start` was taken above.
+            unsafe { Header::free(this) }
+        }
         Ok(Last::No) => {}
         // Only this thread completes the cell: cannot happen.
         Err(_) => debug_assert!(false, "worker result completed twice"),

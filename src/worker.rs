@@ -11,7 +11,7 @@ use clusworker_core::{Last, State, WorkerWord};
 use crate::builder::{Builder, SpawnError};
 use crate::context::Context;
 use crate::error::{JoinOwnThread, WaitError};
-use crate::packet::Header;
+use crate::packet::{self, Header};
 use crate::sys::{Park, Thread};
 use crate::wait;
 
@@ -151,7 +151,7 @@ impl<T> Worker<T> {
     }
 
     pub(crate) fn is_own_thread(&self) -> bool {
-        self.thread.is_current()
+        packet::is_own_thread(self.header())
     }
 
     /// Requests terminate and, if this call was the first to, waits until
@@ -285,11 +285,12 @@ impl<T> Worker<T> {
     /// Lets the worker run on by itself: nothing will terminate or join it,
     /// and its result is dropped when it returns. Its memory is freed then.
     pub fn detach(self) {
+        let own = self.is_own_thread();
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never used again, so the thread is taken once.
         let thread = unsafe { ManuallyDrop::take(&mut this.thread) };
         match this.header().cell.release() {
-            Last::Yes if thread.is_current() => {
+            Last::Yes if own => {
                 // The worker's own thread lets go after its routine returned
                 // (a thread-local destructor dropped the last handle). It
                 // cannot join itself; its entry point has returned and no
