@@ -27,6 +27,10 @@ use crate::worker::Worker;
 /// To terminate without blocking, request first
 /// ([`Worker::terminate_timeout`] with [`Duration::ZERO`](std::time::Duration::ZERO)),
 /// then await the exit.
+///
+/// Like every future here it is `!Unpin` (its waiter node must not move
+/// while linked): `.await` it, or pin it with [`std::pin::pin!`] to poll it
+/// by hand or to reuse it across `select!` rounds.
 #[must_use = "futures do nothing unless polled"]
 pub struct Exited<'a> {
     inner: Until<'a, Park>,
@@ -57,7 +61,7 @@ impl fmt::Debug for Exited<'_> {
 /// so a wait allocates nothing, and dropping a pending one (a `select!`
 /// whose other branch won) takes it out of the list. Resolving
 /// synchronises with the request, as `check_terminate` returning `true`
-/// does.
+/// does. `!Unpin`, as [`Exited`] is.
 #[must_use = "futures do nothing unless polled"]
 pub struct TerminateRequested<'a> {
     inner: Until<'a, Park>,
