@@ -28,6 +28,11 @@
 //! dropped and woken after the lock is released. Acquire with `Acquire`,
 //! release with `Release`: the lock orders every use of the list and nodes.
 //!
+//! A waker whose `wake` panics unwinds out of the setter (the request or the
+//! exit, whose bit is set by then), as it would out of any wake-up; the
+//! wakers still in its batch are dropped unwoken and the nodes still linked
+//! stay linked. Wakers of the usual executors do not panic.
+//!
 //! # Why a node cannot dangle
 //!
 //! A node lives inside a `!Unpin` future ([`Until`](crate::Until)); it is
