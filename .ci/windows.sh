@@ -84,7 +84,8 @@ cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test panics --test builder \
   --test monitor --test monitor_concurrency --test monitor_escalation \
   --test monitor_idle --test monitor_polls \
-  --test exited_future --test terminated_future --test async_no_alloc "$@"
+  --test exited_future --test terminated_future --test async_no_alloc \
+  --test inline_waker "$@"
 
 step "docs of clusworker-windows (empty, so undocumented, off Windows)"
 RUSTDOCFLAGS="-D warnings" cargo doc "${BUILD[@]}" "${GNU[@]}" --no-deps -p clusworker-windows

@@ -291,16 +291,21 @@ impl<T> Worker<T> {
         let thread = unsafe { ManuallyDrop::take(&mut this.thread) };
         match this.header().cell.release() {
             Last::Yes if own => {
-                // The worker's own thread lets go after its routine returned
-                // (a thread-local destructor dropped the last handle). It
-                // cannot join itself; its entry point has returned and no
-                // longer touches the block, so detach and free.
+                // The worker's own thread lets go after its routine returned:
+                // a thread-local destructor dropped the last handle, or a
+                // waker that the exit woke ran code that did. It cannot join
+                // itself, so detach.
                 let r = thread.detach();
                 debug_assert!(r.is_ok(), "{r:?}");
-                // SAFETY: the entry point finished with the block (it
-                // returned before thread-local destructors run); we were
-                // last, so this is the one free.
-                unsafe { Header::free(this.header) };
+                if !packet::defer_free_while_completing() {
+                    // SAFETY: the entry point is not inside `complete`, so
+                    // it has returned (thread-local destructors run after
+                    // it) and no longer touches the block; we were last, so
+                    // this is the one free.
+                    unsafe { Header::free(this.header) };
+                }
+                // Otherwise the entry point frees the block once
+                // `complete` has returned.
             }
             Last::Yes => {
                 // The routine already returned: the thread is at most a few
