@@ -4,7 +4,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 use crate::platform::{Platform, SlotCell};
-use crate::word::{CLAIMED, COMPLETING, EXITED, RELEASED, WorkerWord};
+use crate::word::{CLAIMED, COMPLETED, COMPLETING, EXITED, RELEASED, WorkerWord};
 
 /// A worker word and the slot its routine's result is written to.
 ///
@@ -97,7 +97,8 @@ impl<P: Platform, T> WorkerCell<P, T> {
     pub fn complete(&self, value: T) -> Result<Last, T> {
         // Claim the writer's role. `AcqRel` is more than needed (the RMW's
         // atomicity alone makes the claim unique); it keeps reasoning simple.
-        if self.word.fetch_or(COMPLETING) & COMPLETING != 0 {
+        let claimed = self.word.fetch_or(COMPLETING);
+        if claimed & COMPLETING != 0 {
             return Err(value);
         }
         self.slot.with_mut(|slot| {
@@ -106,7 +107,11 @@ impl<P: Platform, T> WorkerCell<P, T> {
             // below, after this write (Release in `publish_exit`).
             unsafe { slot.write(MaybeUninit::new(value)) }
         });
-        let old = self.word.publish_exit();
+        // `publish_exit` sets COMPLETED with EXITED when nobody waits (then
+        // it touches the storage no more); otherwise it wakes the waiters
+        // and sets COMPLETED after them. Either way the RMW that set
+        // COMPLETED returned `old`.
+        let old = self.word.publish_exit(claimed | COMPLETING);
         Ok(if old & RELEASED != 0 {
             Last::Yes
         } else {
@@ -135,14 +140,21 @@ impl<P: Platform, T> WorkerCell<P, T> {
     }
 
     /// The handle lets go of the storage (`detach`). Returns
-    /// [`Last::Yes`] if the routine had already exited, in which case the
-    /// caller must free the storage; otherwise the routine's
-    /// [`complete`](Self::complete) will return `Last::Yes`.
+    /// [`Last::Yes`] if [`complete`](Self::complete) had already finished
+    /// (it had returned, or was about to, touching the storage no more), in
+    /// which case the caller must free the storage; otherwise `complete`
+    /// returns (or will return) `Last::Yes` and its caller frees.
+    ///
+    /// Seeing the exit is not enough to free: `complete` publishes it and
+    /// then wakes the waiters through the storage. A handle that saw
+    /// [`State::Exited`](crate::State::Exited) may still get `Last::No`
+    /// here, for the few instructions until `complete` is done.
     ///
     /// Must be called at most once per cell; a second call returns `No`.
     pub fn release(&self) -> Last {
+        // `AcqRel`, paired with `complete`'s `COMPLETED` RMW: see there.
         let old = self.word.fetch_or(RELEASED);
-        if old & RELEASED == 0 && old & EXITED != 0 {
+        if old & RELEASED == 0 && old & COMPLETED != 0 {
             Last::Yes
         } else {
             Last::No

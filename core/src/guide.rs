@@ -71,6 +71,16 @@
 //! `wait`. Zero (the default) parks at once, what a model checker wants; a
 //! multi-core platform with a costly park wants about 10.
 //!
+//! **Who frees the storage.** An embedder that detaches a worker (its
+//! handle lets go before the routine returns) frees the storage on the
+//! side that [`WorkerCell::release`] or [`WorkerCell::complete`] names with
+//! [`Last::Yes`]. That side is the later of the two, and the other touches
+//! the storage no more: in particular `wake_all` is never called on a word
+//! whose storage may be gone, so a platform may keep its wait queue in (or
+//! beside) the word. A handle that has seen the exit may still get
+//! `Last::No` for the few instructions in which `complete` wakes the
+//! waiters; then `complete`'s caller frees.
+//!
 //! Breaking `wait`/`wake_all`'s contract makes the core hang or spin, never
 //! undefined behaviour: memory safety rests on [`AtomicWord`] and
 //! [`SlotCell`] alone.
@@ -140,3 +150,6 @@
 //! [`WorkerWord::sleep`]: crate::WorkerWord::sleep
 //! [`WorkerWord::wait_exited`]: crate::WorkerWord::wait_exited
 //! [`WorkerCell`]: crate::WorkerCell
+//! [`WorkerCell::release`]: crate::WorkerCell::release
+//! [`WorkerCell::complete`]: crate::WorkerCell::complete
+//! [`Last::Yes`]: crate::Last::Yes

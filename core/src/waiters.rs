@@ -31,7 +31,9 @@
 //! A waker whose `wake` panics unwinds out of the setter (the request or the
 //! exit, whose bit is set by then), as it would out of any wake-up; the
 //! wakers still in its batch are dropped unwoken and the nodes still linked
-//! stay linked. Wakers of the usual executors do not panic.
+//! stay linked. If the setter was the exit, `complete` then never sets
+//! `COMPLETED`: the storage is never freed (a leak, never a use after
+//! free). Wakers of the usual executors do not panic.
 //!
 //! # Why a node cannot dangle
 //!

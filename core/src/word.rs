@@ -13,6 +13,7 @@
 //! | 5   | `EXIT_WAITER` | a waiter about to park         | never   |
 //! | 6   | `RELEASED`    | the handle, when it lets go    | never   |
 //! | 7   | `ASYNC_WAITER`| a future, when it first waits  | never   |
+//! | 8   | `COMPLETED`   | the result writer, when done   | never   |
 //!
 //! Every bit is set at most once and never cleared, so the word only grows:
 //! each transition is one `fetch_or` or one `compare_exchange`, and every
@@ -44,6 +45,17 @@
 //!   fails and it re-reads the condition. The platform's `wait` re-checks the
 //!   word atomically against `wake_all` (the futex contract), which closes
 //!   the window between the CAS and the block.
+//! - **Who frees.** The exit's wake-ups (`wake_all`, the async waiters'
+//!   list) come *after* `EXITED`, so a thread that sees `EXITED` may not
+//!   free the storage yet: the writer may still be inside them. The writer
+//!   sets `COMPLETED` when it touches the storage no more: in the same CAS
+//!   as `EXITED` when no waiter bit is set (nothing to wake: the common
+//!   exit stays one RMW), or with one more `AcqRel` RMW after the
+//!   wake-ups. The handle lets go with an `AcqRel` RMW setting `RELEASED`.
+//!   The two RMWs are ordered in the word's modification order: the later
+//!   one sees the other's bit and frees, and its `Acquire` makes every
+//!   access of the other side happen before the free. loom checks it
+//!   (`free_storage` in the verification crate's platform), spin too.
 //! - **Sticky sleeper bits.** `SLEEPER` and `EXIT_WAITER` are never cleared.
 //!   Clearing one safely would need a count of sleepers; leaving it set costs
 //!   at most one needless `wake_all` per transition, and each transition
@@ -67,7 +79,7 @@
 use core::fmt;
 use core::hint::spin_loop;
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::{AcqRel, Acquire};
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use core::time::Duration;
 
 use crate::deadline::Deadline;
@@ -91,6 +103,9 @@ pub const RELEASED: u32 = 1 << 6;
 /// A future has linked (or is about to link) a waiter into the word's list
 /// of async waiters.
 pub const ASYNC_WAITER: u32 = 1 << 7;
+/// The result writer has published the exit and woken every waiter: it
+/// touches the storage no more. Decides, with `RELEASED`, who frees it.
+pub const COMPLETED: u32 = 1 << 8;
 
 /// The phase of a worker, as users see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -353,16 +368,47 @@ impl<P: Platform> WorkerWord<P> {
     }
 
     /// Publishes the exit: sets `EXITED` (`Release`, after the result was
-    /// written) and wakes the exit waiters. Returns the previous bits.
-    pub(crate) fn publish_exit(&self) -> u32 {
-        let old = self.word.fetch_or(EXITED, AcqRel);
+    /// written), wakes the exit waiters, and sets `COMPLETED` once it
+    /// touches the storage no more. `guess` is a recent value of the word.
+    /// Returns the bits before the RMW that set `COMPLETED`.
+    ///
+    /// When nobody waits (no `EXIT_WAITER`, no `ASYNC_WAITER`), there is
+    /// nothing to wake and `EXITED | COMPLETED` are set by one CAS: the
+    /// common exit costs one RMW, as it did before `COMPLETED` existed. A
+    /// waiter that announces itself later finds `EXITED` and does not
+    /// wait. Otherwise `EXITED` is set first (the waiters need it to
+    /// return), the waiters are woken, and a second RMW sets `COMPLETED`.
+    pub(crate) fn publish_exit(&self, guess: u32) -> u32 {
+        const WAITERS: u32 = EXIT_WAITER | ASYNC_WAITER;
+        let mut cur = guess;
+        // `AcqRel` on success: releases the result (and the routine's
+        // writes) to every reader of `EXITED`; acquires a `release` that
+        // came first, for the free. The failure value is only a new guess.
+        let old = loop {
+            let done = if cur & WAITERS == 0 { COMPLETED } else { 0 };
+            match self
+                .word
+                .compare_exchange(cur, cur | EXITED | done, AcqRel, Relaxed)
+            {
+                Ok(old) => break old,
+                Err(actual) => cur = actual,
+            }
+        };
+        if old & WAITERS == 0 {
+            return old;
+        }
         if old & EXIT_WAITER != 0 {
             P::wake_all(&self.word);
         }
         if old & ASYNC_WAITER != 0 {
             self.waiters.wake(EXITED);
         }
-        old
+        // The wake-ups are done: from here on the writer touches the
+        // storage no more. `AcqRel`: releases every access above to a
+        // `release` that sees `COMPLETED` and frees; acquires a `release`
+        // that came first, so that the writer's free comes after the
+        // handle's last use.
+        self.word.fetch_or(COMPLETED, AcqRel)
     }
 
     /// The list of async waiters, for [`Until`](crate::Until).

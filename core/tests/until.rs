@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Wake;
 
-use clusworker_core::{Platform, Until, WorkerCell};
+use clusworker_core::{Last, Platform, State, Until, WorkerCell};
 
 /// A platform whose `wait` returns at once (a spurious wake-up, always
 /// allowed): the list's lock then spins, which is all a single-threaded
@@ -127,4 +127,65 @@ fn every_waiter_is_woken_exactly_once_and_dropped_ones_are_skipped() {
 fn ready_now(fut: Until<'_, Spin>) -> bool {
     let fut = pin!(fut);
     fut.poll(&mut Context::from_waker(Waker::noop())).is_ready()
+}
+
+/// A waker that lets go of the cell (`release`, as a detaching handle does)
+/// when it is woken, and records what it saw.
+struct ReleaseOnWake {
+    cell: Arc<WorkerCell<Spin, u32>>,
+    saw: std::sync::Mutex<Option<(State, Last)>>,
+}
+
+impl Wake for ReleaseOnWake {
+    fn wake(self: Arc<Self>) {
+        let state = self.cell.word().state();
+        let last = self.cell.release();
+        *self.saw.lock().unwrap() = Some((state, last));
+    }
+}
+
+#[test]
+fn a_handle_released_by_a_waker_inside_the_exit_is_not_last() {
+    // The exit wakes this future from inside `complete`, and its waker lets
+    // go of the cell there. It sees `Exited`, yet must not free: `complete`
+    // is still using the storage, so `complete` is the last user.
+    let cell = Arc::new(WorkerCell::<Spin, u32>::new());
+    let on_wake = Arc::new(ReleaseOnWake {
+        cell: cell.clone(),
+        saw: std::sync::Mutex::new(None),
+    });
+    let waker = Waker::from(on_wake.clone());
+    let mut fut = pin!(cell.word().exited());
+    assert!(
+        fut.as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    assert_eq!(
+        cell.complete(7),
+        Ok(Last::Yes),
+        "complete was still using the storage when the handle let go: it is last"
+    );
+    assert_eq!(
+        *on_wake.saw.lock().unwrap(),
+        Some((State::Exited, Last::No)),
+        "the waker saw the exit, and its release was not last"
+    );
+    assert!(
+        fut.as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+    );
+    assert_eq!(cell.release(), Last::No, "a second release is never last");
+}
+
+#[test]
+fn a_release_after_complete_returned_is_last() {
+    let cell = WorkerCell::<Spin, u32>::new();
+    assert_eq!(cell.complete(7), Ok(Last::No), "the handle still holds it");
+    assert_eq!(
+        cell.release(),
+        Last::Yes,
+        "complete is done: the handle frees"
+    );
 }
