@@ -33,27 +33,6 @@ thread_local! {
     /// included); null on every other thread. Cleared before the thread
     /// frees the block itself, so it never names a freed block.
     static RUNNING: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
-    /// On a worker's thread, while its entry point is inside
-    /// `WorkerCell::complete`. The exit wakes async waiters there, and a
-    /// waker may run user code inline that drops the last handle: the
-    /// block is still in use below it, so the handle leaves the free to the
-    /// entry point ([`defer_free_while_completing`]).
-    static COMPLETING: Cell<bool> = const { Cell::new(false) };
-    /// Set by a handle that left the free to the entry point.
-    static FREE_DEFERRED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Called by a handle that is last (`Last::Yes`) on the worker's own
-/// thread: if the entry point is inside `complete` (the handle was dropped
-/// by code that the exit's wake-up ran), records that the entry point must
-/// free the block when `complete` returns, and returns `true`. Otherwise
-/// the entry point has returned, and the caller frees.
-pub(crate) fn defer_free_while_completing() -> bool {
-    let completing = COMPLETING.with(Cell::get);
-    if completing {
-        FREE_DEFERRED.with(|d| d.set(true));
-    }
-    completing
 }
 
 /// Is the calling thread the one running (or that ran) the worker of
@@ -198,25 +177,15 @@ where
     }));
     let this = NonNull::from(header);
     // After `complete`, the block may be freed by the handle: do not touch
-    // `header` again unless we are last.
-    COMPLETING.with(|c| c.set(true));
-    let completed = header.cell.complete(result);
-    COMPLETING.with(|c| c.set(false));
-    let deferred = FREE_DEFERRED.with(|d| d.replace(false));
-    match completed {
+    // `header` again unless we are last. (A handle released meanwhile, even
+    // on this thread by code that the exit's wake-up ran inline, gets
+    // `Last::No`: `complete` makes us last until it returns.)
+    match header.cell.complete(result) {
         Ok(Last::Yes) => {
-            debug_assert!(!deferred);
             RUNNING.with(|r| r.set(std::ptr::null()));
-            // SAFETY: the handle released the block before we exited, so we
-            // are its last user; `start` was taken above.
-            unsafe { Header::free(this) }
-        }
-        Ok(Last::No) if deferred => {
-            RUNNING.with(|r| r.set(std::ptr::null()));
-            // SAFETY: the handle was released on this thread while
-            // `complete` ran (a waker dropped it), found it was last, and
-            // left the free to us (`defer_free_while_completing`); nobody
-            // else uses the block, and `complete` has returned.
+            // SAFETY: the handle released the block before `complete` was
+            // done with it, so we are its last user; `start` was taken
+            // above.
             unsafe { Header::free(this) }
         }
         Ok(Last::No) => {}

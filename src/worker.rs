@@ -291,21 +291,17 @@ impl<T> Worker<T> {
         let thread = unsafe { ManuallyDrop::take(&mut this.thread) };
         match this.header().cell.release() {
             Last::Yes if own => {
-                // The worker's own thread lets go after its routine returned:
-                // a thread-local destructor dropped the last handle, or a
-                // waker that the exit woke ran code that did. It cannot join
-                // itself, so detach.
+                // The worker's own thread lets go after its entry point was
+                // done with the block (a thread-local destructor dropped the
+                // last handle). It cannot join itself, so detach. (A handle
+                // dropped on this thread *inside* the exit, by a waker the
+                // exit woke, gets `Last::No`: the entry point frees.)
                 let r = thread.detach();
                 debug_assert!(r.is_ok(), "{r:?}");
-                if !packet::defer_free_while_completing() {
-                    // SAFETY: the entry point is not inside `complete`, so
-                    // it has returned (thread-local destructors run after
-                    // it) and no longer touches the block; we were last, so
-                    // this is the one free.
-                    unsafe { Header::free(this.header) };
-                }
-                // Otherwise the entry point frees the block once
-                // `complete` has returned.
+                // SAFETY: `complete` had returned its last use of the block
+                // (`Last::Yes`), and the entry point touches it no more; we
+                // were last, so this is the one free.
+                unsafe { Header::free(this.header) };
             }
             Last::Yes => {
                 // The routine already returned: the thread is at most a few
