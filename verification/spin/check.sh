@@ -108,7 +108,7 @@ done
 echo
 echo "== seeded bugs: each must be reported"
 m="-DN=2 -DNCLAIM=1 -DNWAIT=0 -DSPURIOUS=1"
-for mutant in NO_WAKE SLEEP_STORE WAIT_NO_CMP EXIT_NO_WAKE TERM_STORE EXIT_BEFORE_WRITE; do
+for mutant in NO_WAKE SLEEP_STORE WAIT_NO_CMP EXIT_NO_WAKE TERM_STORE EXIT_BEFORE_WRITE FREE_ON_EXITED; do
   run "mutant-$mutant" fail "$m -DMUTANT_$mutant" "-O0 -DSAFETY" ""
 done
 # the check-then-store terminate also breaks first-terminator uniqueness:
@@ -144,12 +144,14 @@ core/src/word.rs|if old & SLEEPER != 0 {
 core/src/word.rs|.compare_exchange(cur, cur | SLEEPER, Acquire, Acquire)
 core/src/word.rs|.compare_exchange(cur, cur | EXIT_WAITER, Acquire, Acquire)
 core/src/word.rs|P::wait(&self.word, cur, remaining);
-core/src/word.rs|self.word.fetch_or(EXITED, AcqRel)
+core/src/word.rs|.compare_exchange(cur, cur | EXITED | done, AcqRel, Relaxed)
+core/src/word.rs|self.word.fetch_or(COMPLETED, AcqRel)
 core/src/word.rs|if old & EXIT_WAITER != 0 {
-core/src/cell.rs|self.word.fetch_or(COMPLETING) & COMPLETING != 0
+core/src/cell.rs|let claimed = self.word.fetch_or(COMPLETING);
 core/src/cell.rs|self.word.bits() & EXITED == 0
 core/src/cell.rs|self.word.fetch_or(CLAIMED) & CLAIMED != 0
 core/src/cell.rs|self.word.fetch_or(RELEASED)
+core/src/cell.rs|old & RELEASED == 0 && old & COMPLETED != 0
 core/src/until.rs|if this.word.bits() & mask != 0 {
 core/src/until.rs|word.fetch_or(ASYNC_WAITER) & mask != 0
 core/src/word.rs|self.waiters.wake(TERMINATE);

@@ -41,6 +41,10 @@
  *   MUTANT_EXIT_BEFORE_WRITE complete publishes EXITED before writing the slot
  *   MUTANT_TAKE_NO_CLAIM    take reads the slot without claiming CLAIMED
  *                           (needs NCLAIM=2)
+ *   MUTANT_FREE_ON_EXITED   who frees is decided on EXITED, as before
+ *                           COMPLETED: a handle that detaches after the exit
+ *                           frees while the worker still wakes through the
+ *                           storage (the assertion nfree == 0 at its uses)
  *   MUTANT_CAS_NO_REREAD    wait_exited forgets `cur = actual` after a failed
  *                           CAS: a livelock, invisible to the safety run,
  *                           caught by the liveness claim
@@ -67,6 +71,7 @@
 #define SLEEPER     16
 #define EXIT_WAITER 32
 #define RELEASED    64
+#define COMPLETED   128
 
 /* Request / Sleep / wait results */
 #define FIRST             1
@@ -322,6 +327,7 @@ inline take(res) {
 proctype Worker() {
   byte me = 0;
   byte cur, old, sres, i;
+  bit wlast = 0;                                /* MUTANT_FREE_ON_EXITED */
   bit expired, retry;
   do
   :: IS(word, TERMINATE) -> break                /* check_terminate */
@@ -346,25 +352,56 @@ proctype Worker() {
   atomic { old = word; word = word | COMPLETING;                /* cell 100 */
            assert(!IS(old, COMPLETING)) };                      /* one writer */
 #ifdef MUTANT_EXIT_BEFORE_WRITE
-  atomic { old = word; word = word | EXITED;
-           nfree = nfree + IS(old, RELEASED) };
+  atomic { old = word;
+           if
+           :: !IS(old, EXIT_WAITER) ->
+              word = word | EXITED | COMPLETED;
+              nfree = nfree + IS(old, RELEASED)
+           :: else -> word = word | EXITED
+           fi };
   slot_written = 1;
 #else
   slot_written = 1;                                             /* cell 103-108 */
-  atomic { old = word; word = word | EXITED;                    /* publish_exit */
-           nfree = nfree + IS(old, RELEASED);        /* ghost: cell 110-111 */
-           assert(nfree <= 1) };
+#ifdef MUTANT_FREE_ON_EXITED
+  atomic { old = word; word = word | EXITED; wlast = IS(old, RELEASED) };
+#else
+  /* publish_exit's CAS: nobody waits -> EXITED | COMPLETED at once, and
+     the later of this RMW and the handle's release frees (ghost: Last::Yes);
+     else EXITED alone, the wake-up, then COMPLETED */
+  atomic { old = word;
+           if
+           :: !IS(old, EXIT_WAITER) ->
+              word = word | EXITED | COMPLETED;
+              nfree = nfree + IS(old, RELEASED);
+              assert(nfree <= 1)
+           :: else -> word = word | EXITED
+           fi };
+#endif
 #endif
   if
   :: IS(old, EXIT_WAITER) ->                                    /* publish_exit */
+     assert(nfree == 0);             /* the wake-up uses the storage */
 #ifndef MUTANT_EXIT_NO_WAKE
-     wake_all()                                                 /* publish_exit */
+     wake_all();                                                /* publish_exit */
+#else
+     skip;
+#endif
+#ifndef MUTANT_FREE_ON_EXITED
+     atomic { assert(nfree == 0);    /* done with the storage: COMPLETED */
+              old = word; word = word | COMPLETED;
+              nfree = nfree + IS(old, RELEASED);
+              assert(nfree <= 1) }
 #else
      skip
 #endif
   :: else -> skip
   fi;
+#ifdef MUTANT_FREE_ON_EXITED
+  atomic { nfree = nfree + wlast; assert(nfree <= 1);
+           old = 0; wlast = 0; LIVE(worker_done = 1) }
+#else
   atomic { old = 0; LIVE(worker_done = 1) }
+#endif
 }
 
 /* Worker::terminate (src/worker.rs): request_terminate; the one caller that
@@ -393,7 +430,11 @@ proctype Claimant(byte me) {
      if
      :: atomic { old = word; word = word | RELEASED;           /* cell 144 */
                  released = 1;
-                 nfree = nfree + (!IS(old, RELEASED) && IS(old, EXITED)); /* 145 */
+#ifdef MUTANT_FREE_ON_EXITED
+                 nfree = nfree + (!IS(old, RELEASED) && IS(old, EXITED));
+#else
+                 nfree = nfree + (!IS(old, RELEASED) && IS(old, COMPLETED));
+#endif
                  assert(nfree <= 1) };
         goto out
      :: skip

@@ -9,6 +9,12 @@
 //!   blocked"), not as a spin.
 //! - The result cell is loom's `UnsafeCell`, so an unsynchronised access to
 //!   the result slot is reported as a data race.
+//! - Every use of a word (its atomic operations, `wait`, `wake_all`) reads
+//!   a loom `UnsafeCell` that [`free_storage`] writes, so a model can free
+//!   "the storage" (a worker's block, with every word in it) and loom
+//!   reports any use of a word that does not happen before that free as a
+//!   data race (`Causality violation`). Nothing is really freed: the
+//!   memory stays valid, and loom, not the process, reports the late use.
 //! - Time stands still until a model fires the timer ([`fire_timer`]): loom
 //!   has no time, so a timeout is modelled as a thread of the model. Before
 //!   the fire, [`now`](Platform::now) is zero, a zero timeout expires at once
@@ -54,6 +60,48 @@ pub struct LoomWord {
     queue: Condvar,
 }
 
+/// Whether "the storage" of the model is still allocated: read by every use
+/// of a word, written by [`free_storage`].
+struct Live(loom::cell::UnsafeCell<bool>);
+
+// SAFETY: every access goes through loom's cell, which checks that a write
+// (the free) is ordered with every read (a use): the model's subject is
+// exactly whether it is.
+unsafe impl Sync for Live {}
+
+loom::lazy_static! {
+    /// One storage per execution: a model that checks frees has one worker.
+    static ref LIVE: Live = Live(loom::cell::UnsafeCell::new(true));
+}
+
+/// The model of freeing the worker's storage (its heap block, every word in
+/// it): from now on, a use of any word of this execution that does not
+/// happen after this call... is a use after free, and loom reports it as a
+/// data race. Nothing is deallocated. Call it once, from the side that
+/// [`Last::Yes`](clusworker_core::Last::Yes) names.
+pub fn free_storage() {
+    LIVE.0.with_mut(|live| {
+        // SAFETY: `live` is loom's pointer to the cell's value, valid in the
+        // closure; loom checks this write against every read in `used`.
+        let live = unsafe { &mut *live };
+        assert!(*live, "the storage freed twice");
+        *live = false;
+    });
+}
+
+impl LoomWord {
+    /// Every use of a word starts here.
+    fn used(&self) {
+        LIVE.0.with(|live| {
+            // SAFETY: `live` is loom's pointer to the cell's value, valid in
+            // the closure; loom checks this read against the free (a
+            // write) and reports the two if they are not ordered.
+            let live = unsafe { *live };
+            assert!(live, "a worker word used after its storage was freed");
+        });
+    }
+}
+
 // SAFETY: every method forwards to loom's `AtomicU32`, which checks (and
 // honours) the ordering it is given.
 unsafe impl AtomicWord for LoomWord {
@@ -65,9 +113,11 @@ unsafe impl AtomicWord for LoomWord {
         }
     }
     fn load(&self, order: Ordering) -> u32 {
+        self.used();
         self.atom.load(order)
     }
     fn fetch_or(&self, bits: u32, order: Ordering) -> u32 {
+        self.used();
         self.atom.fetch_or(bits, order)
     }
     fn compare_exchange(
@@ -77,6 +127,7 @@ unsafe impl AtomicWord for LoomWord {
         success: Ordering,
         failure: Ordering,
     ) -> Result<u32, u32> {
+        self.used();
         self.atom.compare_exchange(current, new, success, failure)
     }
 }
@@ -115,6 +166,7 @@ impl Platform for Loom {
     type Cell<T> = LoomCell<T>;
 
     fn wait(word: &LoomWord, expected: u32, timeout: Option<Duration>) {
+        word.used();
         let guard = word.lock.lock().unwrap_or_else(|e| e.into_inner());
         if timeout.is_some() && FIRED.load(Ordering::SeqCst) {
             // The timer fired: a timed wait ends (the caller re-reads the
@@ -132,6 +184,7 @@ impl Platform for Loom {
     }
 
     fn wake_all(word: &LoomWord) {
+        word.used();
         drop(word.lock.lock().unwrap_or_else(|e| e.into_inner()));
         word.queue.notify_all();
     }

@@ -61,6 +61,34 @@ pub fn result_is_published_before_the_exit<P: Protocol>() {
     });
 }
 
+/// A detached worker: the handle waits for the exit, then lets go, while
+/// the worker publishes the exit and wakes the handle through the storage.
+/// Exactly one side frees, and only after the other's last use: a use of
+/// the storage that does not happen before the free is a loom causality
+/// violation ([`free_storage`](crate::loom_platform::free_storage)).
+pub fn storage_is_freed_once_after_its_last_use<P: Protocol>() {
+    loom::model(|| {
+        let w = shared::<P>();
+        let worker = thread::spawn(move || {
+            let last = w.complete_last(3);
+            if last {
+                crate::loom_platform::free_storage();
+            }
+            last
+        });
+        w.wait_exited();
+        let handle_last = w.release();
+        if handle_last {
+            crate::loom_platform::free_storage();
+        }
+        let worker_last = worker.join().unwrap();
+        assert!(
+            handle_last != worker_last,
+            "exactly one side frees: handle {handle_last}, worker {worker_last}"
+        );
+    });
+}
+
 /// A task awaits terminate in a future while another thread requests it. A
 /// lost wake-up is a loom deadlock (`block_on` blocks until woken).
 pub fn future_wakes_on_terminate<P: crate::mutants::AsyncProtocol>() {

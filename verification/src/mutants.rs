@@ -8,8 +8,8 @@
 
 use core::time::Duration;
 
-use clusworker_core::word::{EXITED, SLEEPER, TERMINATE};
-use clusworker_core::{AtomicWord, Platform, Request, Sleep, SlotCell, WorkerCell};
+use clusworker_core::word::{COMPLETED, EXIT_WAITER, EXITED, RELEASED, SLEEPER, TERMINATE};
+use clusworker_core::{AtomicWord, Last, Platform, Request, Sleep, SlotCell, WorkerCell};
 use loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 use crate::loom_platform::{Loom, LoomCell, LoomWord};
@@ -28,6 +28,13 @@ pub trait Protocol: Send + Sync + 'static {
     fn wait_exited(&self);
     /// Takes the result after the exit.
     fn take(&self) -> Option<u32>;
+    /// The worker of a detached handle: stores its result, publishes the
+    /// exit, and says whether it must free the storage (the handle let go
+    /// first).
+    fn complete_last(&self, value: u32) -> bool;
+    /// The handle lets go (`detach`), and says whether it must free the
+    /// storage (the worker is done with it).
+    fn release(&self) -> bool;
 }
 
 impl Protocol for WorkerCell<Loom, u32> {
@@ -49,6 +56,12 @@ impl Protocol for WorkerCell<Loom, u32> {
     fn take(&self) -> Option<u32> {
         WorkerCell::take(self).ok()
     }
+    fn complete_last(&self, value: u32) -> bool {
+        WorkerCell::complete(self, value) == Ok(Last::Yes)
+    }
+    fn release(&self) -> bool {
+        WorkerCell::release(self) == Last::Yes
+    }
 }
 
 /// Which bug a [`Mutant`] carries.
@@ -62,6 +75,11 @@ pub mod bug {
     /// `sleep` registers as a sleeper, then blocks without re-checking the
     /// word (a wait that does not compare): a wake-up in between is lost.
     pub const SLEEP_WITHOUT_RECHECK: u8 = 3;
+    /// Whoever sees `EXITED` decides who frees (the rule before
+    /// `COMPLETED`): a handle that detaches after the exit frees the
+    /// storage while the worker may still be waking the exit's waiters
+    /// through it.
+    pub const FREE_ON_EXITED: u8 = 4;
 }
 
 /// A copy of the core protocol with bug `B` (see [`bug`]).
@@ -75,6 +93,27 @@ pub struct Mutant<const B: u8> {
 // should serialise its accesses, and loom reports every access that races,
 // which is the point of a mutant. Only used inside loom models.
 unsafe impl<const B: u8> Sync for Mutant<B> {}
+
+impl<const B: u8> Mutant<B> {
+    /// Stores the result and publishes the exit; returns the bits before.
+    fn publish(&self, value: u32) -> u32 {
+        self.slot.with_mut(|p| {
+            // SAFETY: `p` is loom's pointer to the slot, valid in the closure;
+            // loom reports the access if it races.
+            unsafe { *p = Some(value) }
+        });
+        let order = if B == bug::RELAXED_PUBLISH {
+            Relaxed
+        } else {
+            AcqRel
+        };
+        let old = self.word.fetch_or(EXITED, order);
+        if old & EXIT_WAITER != 0 {
+            Loom::wake_all(&self.word);
+        }
+        old
+    }
+}
 
 impl<const B: u8> Protocol for Mutant<B> {
     fn new() -> Self {
@@ -134,26 +173,32 @@ impl<const B: u8> Protocol for Mutant<B> {
     }
 
     fn complete(&self, value: u32) {
-        self.slot.with_mut(|p| {
-            // SAFETY: `p` is loom's pointer to the slot, valid in the closure;
-            // loom reports the access if it races.
-            unsafe { *p = Some(value) }
-        });
-        let order = if B == bug::RELAXED_PUBLISH {
-            Relaxed
+        self.publish(value);
+    }
+
+    fn complete_last(&self, value: u32) -> bool {
+        let old = self.publish(value);
+        if B == bug::FREE_ON_EXITED {
+            old & RELEASED != 0
         } else {
-            AcqRel
-        };
-        let old = self.word.fetch_or(EXITED, order);
-        if old & clusworker_core::word::EXIT_WAITER != 0 {
-            Loom::wake_all(&self.word);
+            self.word.fetch_or(COMPLETED, AcqRel) & RELEASED != 0
         }
+    }
+
+    fn release(&self) -> bool {
+        let old = self.word.fetch_or(RELEASED, AcqRel);
+        let done = if B == bug::FREE_ON_EXITED {
+            EXITED
+        } else {
+            COMPLETED
+        };
+        old & RELEASED == 0 && old & done != 0
     }
 
     fn wait_exited(&self) {
         let mut cur = self.word.load(Acquire);
         while cur & EXITED == 0 {
-            let with = cur | clusworker_core::word::EXIT_WAITER;
+            let with = cur | EXIT_WAITER;
             if self
                 .word
                 .compare_exchange(cur, with, Acquire, Acquire)

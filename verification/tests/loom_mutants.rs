@@ -20,6 +20,8 @@ fn models_pass_on_the_shipped_protocol() {
     models::first_terminator_is_unique::<Real>();
     models::sleep_wakes_on_terminate::<Real>();
     models::result_is_published_before_the_exit::<Real>();
+    models::storage_is_freed_once_after_its_last_use::<Real>();
+    models::storage_is_freed_once_after_its_last_use::<Mutant<0>>();
     models::future_wakes_on_terminate::<Real>();
     models::future_wakes_on_terminate::<AsyncMutant<0>>();
 }
@@ -85,6 +87,17 @@ fn mutant_relaxed_publish() {
 #[ignore = "a mutant: run (and expected to fail) by sleep_without_recheck_is_caught"]
 fn mutant_sleep_without_recheck() {
     models::sleep_wakes_on_terminate::<Mutant<{ bug::SLEEP_WITHOUT_RECHECK }>>();
+}
+
+#[test]
+fn freeing_on_the_exit_is_caught() {
+    assert_caught("mutant_free_on_exited", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by freeing_on_the_exit_is_caught"]
+fn mutant_free_on_exited() {
+    models::storage_is_freed_once_after_its_last_use::<Mutant<{ bug::FREE_ON_EXITED }>>();
 }
 
 #[test]

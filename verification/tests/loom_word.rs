@@ -6,7 +6,9 @@
 use core::time::Duration;
 
 use clusworker_core::{Last, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
-use clusworker_verification::loom_platform::{Loom, check_model as bounded_model, fire_timer};
+use clusworker_verification::loom_platform::{
+    Loom, check_model as bounded_model, fire_timer, free_storage,
+};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
@@ -146,7 +148,9 @@ fn two_waiters_vs_exit_both_wake() {
 
 #[test]
 fn result_published_and_taken_exactly_once() {
-    model(|| {
+    // Bound 5: 111 917 interleavings, 11 s. Unbounded (run by hand): 854 818,
+    // about 2.5 min since the exit sets COMPLETED after its wake-ups.
+    bounded_model(Some(5), || {
         let cell = Arc::new(Cell::<Box<u32>>::new());
         let worker = {
             let cell = cell.clone();
@@ -209,6 +213,46 @@ fn release_vs_complete_exactly_one_is_last() {
         };
         let handle_last = cell.release() == Last::Yes;
         let worker_last = worker.join().unwrap() == Some(Last::Yes);
+        assert!(
+            handle_last != worker_last,
+            "exactly one side frees: handle {handle_last}, worker {worker_last}"
+        );
+    });
+}
+
+#[test]
+fn a_handle_that_saw_the_exit_frees_only_after_the_exits_wake_ups() {
+    // The exit wakes its waiters through the storage *after* it sets
+    // EXITED: a futex waiter (the handle's `wait_exited`) and the async
+    // list (a future that waited once and was dropped, as in a `select!`
+    // whose other branch won: ASYNC_WAITER stays set). The handle then
+    // detaches. Whichever side is last frees (`free_storage`); a use of the
+    // storage that does not happen before the free is a causality
+    // violation, a use after it an assertion. (`ManuallyDrop`: the model's
+    // free is `free_storage`, so the cell's own drop must not run after it.)
+    model(|| {
+        let cell = Arc::new(core::mem::ManuallyDrop::new(Cell::<u32>::new()));
+        {
+            let mut waited = core::pin::pin!(cell.word().exited());
+            let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+            assert!(waited.as_mut().poll(&mut cx).is_pending());
+        }
+        let worker = {
+            let cell = cell.clone();
+            thread::spawn(move || {
+                let last = cell.complete(9) == Ok(Last::Yes);
+                if last {
+                    free_storage();
+                }
+                last
+            })
+        };
+        assert_eq!(cell.word().wait_exited(None), Ok(()));
+        let handle_last = cell.release() == Last::Yes;
+        if handle_last {
+            free_storage();
+        }
+        let worker_last = worker.join().unwrap();
         assert!(
             handle_last != worker_last,
             "exactly one side frees: handle {handle_last}, worker {worker_last}"
