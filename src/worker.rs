@@ -245,9 +245,13 @@ impl<T> Worker<T> {
     /// Waits for the routine to return (without requesting terminate) and
     /// gives its value, or the payload of its panic.
     ///
-    /// Called from the worker's own thread, it cannot wait for itself: it
-    /// detaches the worker and returns `Err` with a [`JoinOwnThread`]
-    /// payload.
+    /// Called from the worker's own thread, it cannot wait for itself. If
+    /// the routine has already returned (the call comes from a
+    /// thread-local destructor, or from a waker that the exit woke), the
+    /// result exists and is returned, and the thread is detached. Otherwise
+    /// (the routine calls `join` on itself) it detaches the worker and
+    /// returns `Err` with a [`JoinOwnThread`] payload; the result is
+    /// dropped when the routine returns.
     ///
     /// # Examples
     ///
@@ -259,8 +263,16 @@ impl<T> Worker<T> {
     /// ```
     pub fn join(self) -> thread::Result<T> {
         if self.is_own_thread() {
+            // After the exit the result is in the slot: take it before
+            // letting go, so that nothing is lost. (`take` needs only
+            // `EXITED`; the detach frees the block, or leaves the free to
+            // the exit, as the core's `COMPLETED` decides.)
+            let taken = self.header().cell.take();
             self.detach();
-            return Err(Box::new(JoinOwnThread));
+            return match taken {
+                Ok(r) => r,
+                Err(_) => Err(Box::new(JoinOwnThread)),
+            };
         }
         let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never used again, so the thread is taken once.

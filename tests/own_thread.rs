@@ -227,3 +227,51 @@ fn last_handle_dropped_by_a_thread_local_of_the_worker_after_its_exit() {
         "expected every result dropped exactly once"
     );
 }
+
+/// Joins the worker it holds when the worker's own thread ends, and
+/// reports what the join returned.
+struct JoinOnThreadExit {
+    worker: Option<Worker<u32>>,
+    report: mpsc::Sender<Option<u32>>,
+}
+
+impl Drop for JoinOnThreadExit {
+    fn drop(&mut self) {
+        if let Some(worker) = self.worker.take() {
+            let _ = self.report.send(worker.join().ok());
+        }
+    }
+}
+
+thread_local! {
+    static JOIN_AT_EXIT: RefCell<Option<JoinOnThreadExit>> = const { RefCell::new(None) };
+}
+
+#[test]
+fn join_from_a_thread_local_of_the_worker_after_its_exit_returns_the_result() {
+    let _w = watchdog("join_from_a_thread_local_of_the_worker_after_its_exit_returns_the_result");
+    for round in 0..10u32 {
+        let (tx, rx) = mpsc::channel::<Worker<u32>>();
+        let (report_tx, report_rx) = mpsc::channel();
+        let worker = Worker::spawn(move |_ctx| {
+            let me = rx.recv().expect("the handle");
+            // Joined by the thread-local's destructor, after the routine
+            // returned and its exit was published: on its own thread, but
+            // with a result to give.
+            JOIN_AT_EXIT.with(|j| {
+                *j.borrow_mut() = Some(JoinOnThreadExit {
+                    worker: Some(me),
+                    report: report_tx,
+                })
+            });
+            round + 100
+        })
+        .expect("spawn");
+        tx.send(worker).expect("the routine is alive");
+        assert_eq!(
+            recv("the thread-local's join", &report_rx),
+            Some(round + 100),
+            "expected a join after the exit, on the worker's own thread, to return the routine's value"
+        );
+    }
+}
