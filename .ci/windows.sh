@@ -85,7 +85,7 @@ cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test monitor --test monitor_concurrency --test monitor_escalation \
   --test monitor_idle --test monitor_polls \
   --test exited_future --test terminated_future --test async_no_alloc \
-  --test inline_waker "$@"
+  --test inline_waker --test drop_panics "$@"
 
 step "docs of clusworker-windows (empty, so undocumented, off Windows)"
 RUSTDOCFLAGS="-D warnings" cargo doc "${BUILD[@]}" "${GNU[@]}" --no-deps -p clusworker-windows

@@ -92,6 +92,14 @@ pub enum SpawnError {
     },
     /// The thread name contained a NUL byte.
     InvalidName,
+    /// More threads were asked of a [`Pool`](crate::pool::Pool) than it
+    /// may have; nothing was allocated or started.
+    TooManyThreads {
+        /// The number asked for.
+        requested: usize,
+        /// The most a pool may have ([`Pool::MAX_THREADS`](crate::pool::Pool::MAX_THREADS)).
+        max: usize,
+    },
 }
 
 impl SpawnError {
@@ -99,7 +107,7 @@ impl SpawnError {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             SpawnError::Os { error, .. } => error.raw_os_error(),
-            SpawnError::InvalidName => None,
+            SpawnError::InvalidName | SpawnError::TooManyThreads { .. } => None,
         }
     }
 }
@@ -113,6 +121,10 @@ impl fmt::Display for SpawnError {
             SpawnError::InvalidName => {
                 f.write_str("cannot start a worker: its name contains a NUL byte")
             }
+            SpawnError::TooManyThreads { requested, max } => write!(
+                f,
+                "cannot start a pool of {requested} threads: at most {max} are allowed"
+            ),
         }
     }
 }
@@ -121,7 +133,7 @@ impl std::error::Error for SpawnError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SpawnError::Os { error, .. } => Some(error),
-            SpawnError::InvalidName => None,
+            SpawnError::InvalidName | SpawnError::TooManyThreads { .. } => None,
         }
     }
 }
@@ -130,7 +142,9 @@ impl From<SpawnError> for io::Error {
     fn from(e: SpawnError) -> io::Error {
         match e {
             SpawnError::Os { error, .. } => error,
-            SpawnError::InvalidName => io::Error::new(io::ErrorKind::InvalidInput, e),
+            SpawnError::InvalidName | SpawnError::TooManyThreads { .. } => {
+                io::Error::new(io::ErrorKind::InvalidInput, e)
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ mod context;
 mod error;
 mod future;
 mod packet;
+mod quiet;
 mod sys;
 mod wait;
 mod worker;

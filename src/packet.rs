@@ -22,9 +22,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::thread;
 
+use clusworker_core::word::{CLAIMED, EXITED};
 use clusworker_core::{Last, WorkerCell};
 
 use crate::context::Context;
+use crate::quiet::drop_quietly;
 use crate::sys::{self, OsError, Park, Thread};
 
 thread_local! {
@@ -61,7 +63,19 @@ impl<T> Header<T> {
     /// last), and this is the only call for it.
     pub(crate) unsafe fn free(this: NonNull<Header<T>>) {
         // SAFETY: the block is alive until this call (caller's contract).
-        let free = unsafe { this.as_ref().free };
+        let header = unsafe { this.as_ref() };
+        // A result (or panic payload) nobody joined is the user's value:
+        // dropped here, quietly (a panicking `Drop` on the worker's own
+        // thread would abort the process; see the `quiet` module), so that
+        // freeing the block itself runs no user code. One load when the
+        // result was joined.
+        let bits = header.cell.word().bits();
+        if bits & EXITED != 0 && bits & CLAIMED == 0 {
+            if let Ok(result) = header.cell.take() {
+                let _ = drop_quietly(result);
+            }
+        }
+        let free = header.free;
         // SAFETY: `free` is the `free_packet::<T, F>` of the `F` this block
         // was made with; the caller's contract is its contract.
         unsafe { free(this) }
@@ -111,9 +125,12 @@ where
         Err(e) => {
             // SAFETY: no thread was started, so we still own the block.
             let mut packet = unsafe { Box::from_raw(packet) };
-            // SAFETY: the routine was never taken; dropped here exactly once.
-            unsafe { ManuallyDrop::drop(packet.start.get_mut()) };
+            // SAFETY: the routine was never taken; taken here exactly once.
+            let start = unsafe { ManuallyDrop::take(packet.start.get_mut()) };
             drop(packet);
+            // The routine's captures are the user's: a panicking `Drop`
+            // does not turn the spawn error into a panic.
+            let _ = drop_quietly(start);
             Err(e)
         }
     }
@@ -180,7 +197,17 @@ where
     // `header` again unless we are last. (A handle released meanwhile, even
     // on this thread by code that the exit's wake-up ran inline, gets
     // `Last::No`: `complete` makes us last until it returns.)
-    match header.cell.complete(result) {
+    //
+    // `complete` runs the async waiters' wakers, which are the user's code
+    // (their executor's): one that panics must not unwind out of this
+    // `extern` entry point (an abort). Caught, its payload leaked; the
+    // block is then leaked too, since nobody can tell whether the handle
+    // already let go (`COMPLETED` is never set: the handle never frees).
+    let completed = catch_unwind(AssertUnwindSafe(|| header.cell.complete(result)));
+    match completed.unwrap_or_else(|payload| {
+        std::mem::forget(payload);
+        Ok(Last::No)
+    }) {
         Ok(Last::Yes) => {
             RUNNING.with(|r| r.set(std::ptr::null()));
             // SAFETY: the handle released the block before `complete` was
@@ -190,6 +217,9 @@ where
         }
         Ok(Last::No) => {}
         // Only this thread completes the cell: cannot happen.
-        Err(_) => debug_assert!(false, "worker result completed twice"),
+        Err(value) => {
+            debug_assert!(false, "worker result completed twice");
+            let _ = drop_quietly(value);
+        }
     }
 }

@@ -33,6 +33,20 @@ use crate::wait;
 ///   as long as it runs: use [`terminate_timeout`](Worker::terminate_timeout)
 ///   first when that matters.
 ///
+/// # Values whose `Drop` panics
+///
+/// The routine's result, or the payload of its panic, is the user's value
+/// until [`join`](Worker::join) hands it back. When nobody joins it (the
+/// handle was dropped or [detached](Worker::detach)), clusworker drops it:
+/// on the dropping thread, or on the worker's own thread after a detach.
+/// A panic raised by that `Drop` never unwinds out of clusworker and never
+/// aborts the process: it is caught, its own payload is leaked (its `Drop`
+/// might panic again), and so is whatever the panicking `Drop` had not
+/// freed yet. The panic hook still reports it (by default on stderr). The
+/// same holds for a routine dropped unrun because its spawn failed, and
+/// for an async waker that panics when the exit wakes it (the worker's
+/// block is then leaked, never freed under a user).
+///
 /// # Windows: never block on a worker from `DllMain`
 ///
 /// `DllMain` runs under the loader lock, and a thread needs that lock to
@@ -296,6 +310,12 @@ impl<T> Worker<T> {
 
     /// Lets the worker run on by itself: nothing will terminate or join it,
     /// and its result is dropped when it returns. Its memory is freed then.
+    ///
+    /// That drop runs on the worker's own thread, after the routine. If the
+    /// result's `Drop` (or the panic payload's, for a routine that
+    /// panicked) panics, the panic is caught there: the process and every
+    /// other worker go on, and what that `Drop` had left undone is leaked
+    /// (see [`Worker`]'s section on values whose `Drop` panics).
     pub fn detach(self) {
         let own = self.is_own_thread();
         let mut this = ManuallyDrop::new(self);

@@ -73,7 +73,11 @@ impl Pool {
                 drop(s);
                 // The jobs catch the resource's panics themselves; this keeps
                 // the thread's accounting right if anything else unwinds.
-                let _ = catch_unwind(AssertUnwindSafe(job));
+                // Its payload is leaked, not dropped: its `Drop` could
+                // panic too.
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(job)) {
+                    std::mem::forget(payload);
+                }
                 s = self.lock();
                 continue;
             }

@@ -47,6 +47,7 @@ use super::status::{ExitState, StatusError, StatusHandle};
 use super::timers::{Timer, TimerHeap, TimerKind};
 use crate::builder::SpawnError;
 use crate::context::Context;
+use crate::quiet::{Quiet, drop_quietly};
 
 /// What an entry point returned.
 #[derive(Debug, Clone, Copy)]
@@ -82,7 +83,9 @@ struct Call {
 /// One resource.
 struct Entry {
     name: Arc<str>,
-    resource: Arc<dyn Resource>,
+    /// The user's: dropped quietly (a `Drop` that panics does not unwind
+    /// out of the monitor's drop).
+    resource: Quiet<Arc<dyn Resource>>,
     machine: ResourceMachine,
     /// The operation count (see the module notes).
     op: u64,
@@ -160,7 +163,7 @@ impl Shared {
         let mut inner = self.lock();
         inner.entries.push(Entry {
             name,
-            resource,
+            resource: Quiet::new(resource),
             machine: ResourceMachine::new(timeouts),
             op: 0,
             calls: Vec::new(),
@@ -368,7 +371,9 @@ impl Shared {
     ) -> Result<u64, SpawnError> {
         let entry = &inner.entries[id.0];
         let call = inner.next_call;
-        let resource = Arc::clone(&entry.resource);
+        // Quiet: the call may hold the last reference, if the monitor went
+        // meanwhile; the resource's `Drop` then runs on the call thread.
+        let resource = Quiet::new(Arc::clone(&entry.resource));
         let deadline = now.saturating_add(entry.machine.timeouts().deadlock());
         let status = StatusHandle {
             shared: Arc::clone(self),
@@ -388,7 +393,11 @@ impl Shared {
                 EntryPoint::LooksAlive => Ret::Alive(resource.looks_alive()),
                 EntryPoint::IsAlive => Ret::Alive(resource.is_alive()),
             }));
-            shared.finish_call(id, call, r.ok());
+            // The panic's payload is the resource's value: dropped quietly,
+            // or a payload whose `Drop` panics would unwind past
+            // `finish_call` and leave the call in flight for ever.
+            let r = r.map_err(drop_quietly).ok();
+            shared.finish_call(id, call, r);
         }))?;
         inner.next_call += 1;
         inner.entries[id.0].calls.push(Call {

@@ -1,7 +1,6 @@
 //! One job of a pool: the worker cell, the routine, and the thread-local
 //! "current job" that makes a routine's own terminate return at once.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -11,6 +10,7 @@ use std::thread;
 use clusworker_core::{WorkerCell, WorkerWord};
 
 use crate::context::Context;
+use crate::quiet::drop_quietly;
 use crate::sys::Park;
 
 /// A job's number, unique within its pool, in spawn order.
@@ -68,11 +68,48 @@ impl<T, F> Job<T, F> {
         }
     }
 
+    /// Publishes the job's result. `complete` runs the async waiters'
+    /// wakers (their executor's code): one that panics must not kill the
+    /// pool thread. Caught and its payload leaked; the waiters it did not
+    /// reach were woken by the core before the panic left it, or are left
+    /// to their executor (see `clusworker-core`'s `waiters`).
+    fn publish(&self, result: thread::Result<T>) {
+        match catch_unwind(AssertUnwindSafe(|| self.cell.complete(result))) {
+            Ok(Ok(_)) => {}
+            Ok(Err(value)) => {
+                debug_assert!(false, "a pool job completed twice");
+                let _ = drop_quietly(value);
+            }
+            Err(payload) => std::mem::forget(payload),
+        }
+    }
+
     fn take_routine(&self) -> Option<F> {
         self.routine
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take()
+    }
+}
+
+impl<T, F> Drop for Job<T, F> {
+    /// The job's last reference may be dropped anywhere: on a pool thread
+    /// (a detached job), in a shutdown, by the handle. What it still holds
+    /// of the user's (a routine that never ran, a result nobody joined, a
+    /// panic payload) is dropped quietly, so that a panicking `Drop` never
+    /// kills a pool thread nor unwinds out of the pool.
+    fn drop(&mut self) {
+        let routine = self
+            .routine
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(routine) = routine {
+            let _ = drop_quietly(routine);
+        }
+        if let Ok(result) = self.cell.take() {
+            let _ = drop_quietly(result);
+        }
     }
 }
 
@@ -109,16 +146,13 @@ where
         let prev = CURRENT.with(|c| c.replace(std::ptr::from_ref(word).cast()));
         let result = catch_unwind(AssertUnwindSafe(|| routine(Context::from_word(word))));
         CURRENT.with(|c| c.set(prev));
-        if self.cell.complete(result).is_err() {
-            debug_assert!(false, "a pool job completed twice");
-        }
+        self.publish(result);
     }
 
     fn abandon(&self) {
         if let Some(routine) = self.take_routine() {
-            drop(routine);
-            let payload: Box<dyn Any + Send> = Box::new(NeverRan);
-            let _ = self.cell.complete(Err(payload));
+            let _ = drop_quietly(routine);
+            self.publish(Err(Box::new(NeverRan)));
         }
     }
 

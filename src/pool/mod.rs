@@ -15,6 +15,14 @@
 //!
 //! - A panicking routine never kills a pool thread: the panic is caught and
 //!   becomes the job's result.
+//! - Nor does a user value whose `Drop` panics. The pool drops the user's
+//!   values it holds (a detached job's result or panic payload, a routine
+//!   dropped unrun by [`Pool::shutdown`], the routine's captures) with the
+//!   panic caught: the panic hook reports it, the panic's own payload is
+//!   leaked (its `Drop` could panic again), and so is whatever that `Drop`
+//!   had left undone. The thread goes on with the next job, and
+//!   [`Pool::threads`] stays true. (A routine's captures dropped while it
+//!   runs are part of the routine: their panic is the job's result.)
 //! - A routine that calls [`PoolWorker::terminate`] on its own job gets
 //!   [`Terminate::OwnThread`](crate::Terminate::OwnThread) at once (the pool
 //!   thread knows which job it runs).
@@ -154,13 +162,32 @@ impl Shared {
 }
 
 impl Pool {
+    /// The most threads a pool may have: more than any machine runs
+    /// usefully at once, and far below what would overflow the pool's
+    /// bookkeeping.
+    pub const MAX_THREADS: usize = 1 << 16;
+
     /// Starts a pool of `threads` threads (at least one).
     ///
     /// # Errors
     ///
-    /// [`SpawnError::Os`] if the OS refuses a thread; the threads already
-    /// started are stopped and joined.
+    /// [`SpawnError::TooManyThreads`] for more than
+    /// [`MAX_THREADS`](Self::MAX_THREADS), before anything is allocated or
+    /// started; [`SpawnError::Os`] if the OS refuses a thread, after the
+    /// threads already started are stopped and joined.
+    ///
+    /// ```
+    /// use clusworker::{SpawnError, pool::Pool};
+    /// let err = Pool::new(usize::MAX).unwrap_err();
+    /// assert!(matches!(err, SpawnError::TooManyThreads { requested: usize::MAX, .. }));
+    /// ```
     pub fn new(threads: usize) -> Result<Pool, SpawnError> {
+        if threads > Self::MAX_THREADS {
+            return Err(SpawnError::TooManyThreads {
+                requested: threads,
+                max: Self::MAX_THREADS,
+            });
+        }
         let threads = threads.max(1);
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue {

@@ -8,6 +8,7 @@ use clusworker_core::State;
 use crate::builder::{Builder, SpawnError};
 use crate::context::Context;
 use crate::error::WaitError;
+use crate::quiet::drop_quietly;
 
 use super::codes::{
     ERROR_INVALID_PARAMETER, ERROR_INVALID_STATE, ERROR_POSSIBLE_DEADLOCK, ERROR_SUCCESS, INFINITE,
@@ -120,7 +121,10 @@ pub fn clus_worker_create_with<P: Send + 'static>(
         }
     };
     drop(locked);
-    drop(cell);
+    // The last reference when the spawn failed: `param` is dropped here.
+    // Quietly: a `P` whose `Drop` panics must not turn the error code into
+    // an unwind (out of an `extern "C"` caller, an abort).
+    let _ = drop_quietly(cell);
     match reaped {
         // The reaped worker (if any) is dropped here, unlocked: its drop
         // joins its (finished) thread.
