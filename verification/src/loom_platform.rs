@@ -48,6 +48,26 @@ pub fn fire_timer(word: &clusworker_core::WorkerWord<Loom>) {
     word.wake_all();
 }
 
+/// Initialises this execution's statics ([`FIRED`], [`LIVE`]) now, in the
+/// thread that makes a word, before the model's threads start.
+///
+/// loom models a `lazy_static` as `std::sync::Once`: its first use
+/// *releases* the initialising thread's history and every later use
+/// *acquires* it. Left to the first use of a word, that would be an edge
+/// the protocol does not make: a thread that writes some data, then makes
+/// the execution's first word operation (its terminate request, say),
+/// would have that write acquired by every other thread at its next word
+/// operation, whatever the orderings of the core (this hid a `Relaxed`
+/// `check_terminate` from the visibility models). A word is made before the model's threads, which
+/// inherit everything before their spawn, so this edge orders nothing new.
+fn init_statics() {
+    FIRED.load(Ordering::Relaxed);
+    LIVE.0.with(|live| {
+        // SAFETY: as in `LoomWord::used`.
+        let _ = unsafe { *live };
+    });
+}
+
 /// The loom platform.
 #[derive(Debug)]
 pub struct Loom;
@@ -106,6 +126,7 @@ impl LoomWord {
 // honours) the ordering it is given.
 unsafe impl AtomicWord for LoomWord {
     fn new(value: u32) -> Self {
+        init_statics();
         LoomWord {
             atom: AtomicU32::new(value),
             lock: Mutex::new(()),
