@@ -43,7 +43,7 @@ loom::lazy_static! {
 ///
 /// No wake-up is lost: a waiter checks `FIRED` under the word's lock, and
 /// `wake_all` takes that lock after the store (the futex argument again).
-pub fn fire_timer(word: &clusworker_core::WorkerWord<Loom>) {
+pub fn fire_timer<P: Platform<Word = LoomWord>>(word: &clusworker_core::WorkerWord<P>) {
     FIRED.store(true, Ordering::SeqCst);
     word.wake_all();
 }
@@ -107,6 +107,62 @@ pub fn free_storage() {
         assert!(*live, "the storage freed twice");
         *live = false;
     });
+}
+
+/// A use of the storage other than through its words: the handle reads or
+/// writes its own part of the block (its header, the result it took)
+/// before it lets go. Like every use of a word, it must happen before the
+/// free ([`free_storage`]), or loom reports a causality violation.
+pub fn touch_storage() {
+    LIVE.0.with(|live| {
+        // SAFETY: as in `LoomWord::used`.
+        let live = unsafe { *live };
+        assert!(live, "the storage used after it was freed");
+    });
+}
+
+/// A value that one side of a model writes before an event (its terminate
+/// request, the routine's return) and the other side reads after it learns
+/// of the event (`check_terminate` returned `true`, a wait returned `Ok`, a
+/// future resolved). It is loom's `UnsafeCell`, so a read that the event
+/// does not order after the write is reported as a data race (`Causality
+/// violation`): the model checks the *visibility* the contract promises,
+/// not only that the event was seen.
+#[derive(Debug)]
+pub struct Note(loom::cell::UnsafeCell<u32>);
+
+// SAFETY: every access goes through loom's cell, which checks that the
+// write and the read are ordered: whether they are is the model's subject.
+unsafe impl Sync for Note {}
+
+impl Default for Note {
+    fn default() -> Self {
+        Note::new()
+    }
+}
+
+impl Note {
+    /// A note holding 0 (not written yet).
+    pub fn new() -> Self {
+        Note(loom::cell::UnsafeCell::new(0))
+    }
+
+    /// The writer's side: before the event.
+    pub fn write(&self, value: u32) {
+        self.0.with_mut(|p| {
+            // SAFETY: loom's pointer to the value, valid in the closure;
+            // loom checks this write against every read.
+            unsafe { *p = value }
+        });
+    }
+
+    /// The reader's side: after it learned of the event.
+    pub fn read(&self) -> u32 {
+        self.0.with(|p| {
+            // SAFETY: as in `write`.
+            unsafe { *p }
+        })
+    }
 }
 
 impl LoomWord {
@@ -216,6 +272,41 @@ impl Platform for Loom {
         } else {
             Duration::ZERO
         }
+    }
+}
+
+/// A loom platform that spins: [`wait`](Platform::wait) yields and
+/// returns at once (a spurious wake-up every time, which the contract
+/// allows), [`wake_all`](Platform::wake_all) does nothing, and a thread
+/// waiting for the exit loads the word once more before it "parks"
+/// ([`Platform::SPIN_LIMIT`] 1, as on the shipped platforms; [`Loom`]'s is
+/// 0). The core's documentation shows such a platform.
+///
+/// The visibility models run on it. [`Loom`]'s futex is a loom `Mutex` and
+/// `Condvar`, which synchronise: a waiter woken by the exit's `wake_all`
+/// acquires the exit through the futex's lock, whatever the orderings of
+/// the core's loads after the wait. A real futex makes no such promise to
+/// the core (the `Platform` contract does not ask for it), and a spinning
+/// platform has nothing of the kind: here every edge between the threads
+/// is the word's. (A lost wake-up is no deadlock here but a spin; the
+/// no-lost-wake-up models run on [`Loom`].)
+#[derive(Debug)]
+pub struct LoomSpin;
+
+impl Platform for LoomSpin {
+    type Word = LoomWord;
+    type Cell<T> = LoomCell<T>;
+    const SPIN_LIMIT: u32 = 1;
+
+    fn wait(word: &LoomWord, _expected: u32, _timeout: Option<Duration>) {
+        word.used();
+        loom::thread::yield_now();
+    }
+    fn wake_all(word: &LoomWord) {
+        word.used();
+    }
+    fn now() -> Duration {
+        Loom::now()
     }
 }
 

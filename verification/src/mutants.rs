@@ -8,7 +8,9 @@
 
 use core::time::Duration;
 
-use clusworker_core::word::{COMPLETED, EXIT_WAITER, EXITED, RELEASED, SLEEPER, TERMINATE};
+use clusworker_core::word::{
+    ASYNC_WAITER, COMPLETED, COMPLETING, EXIT_WAITER, EXITED, RELEASED, SLEEPER, TERMINATE,
+};
 use clusworker_core::{AtomicWord, Last, Platform, Request, Sleep, SlotCell, WorkerCell};
 use loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
@@ -20,6 +22,8 @@ pub trait Protocol: Send + Sync + 'static {
     fn new() -> Self;
     /// Request terminate.
     fn request_terminate(&self) -> Request;
+    /// Has terminate been requested? (The routine's poll.)
+    fn check_terminate(&self) -> bool;
     /// Interruptible sleep.
     fn sleep(&self, timeout: Duration) -> Sleep;
     /// The worker stores its result and publishes the exit.
@@ -37,12 +41,15 @@ pub trait Protocol: Send + Sync + 'static {
     fn release(&self) -> bool;
 }
 
-impl Protocol for WorkerCell<Loom, u32> {
+impl<P: Platform<Word = LoomWord>> Protocol for WorkerCell<P, u32> {
     fn new() -> Self {
         WorkerCell::new()
     }
     fn request_terminate(&self) -> Request {
         self.word().request_terminate()
+    }
+    fn check_terminate(&self) -> bool {
+        self.word().check_terminate()
     }
     fn sleep(&self, timeout: Duration) -> Sleep {
         self.word().sleep(timeout)
@@ -80,6 +87,20 @@ pub mod bug {
     /// storage while the worker may still be waking the exit's waiters
     /// through it.
     pub const FREE_ON_EXITED: u8 = 4;
+    /// `check_terminate` loads with `Relaxed` instead of `Acquire`: a
+    /// `true` no longer synchronises with the request, so what the
+    /// terminator wrote before it may be unseen by the routine.
+    pub const RELAXED_CHECK_TERMINATE: u8 = 5;
+    /// The exit's CAS (the one that sets `EXITED`, and `COMPLETED` with it
+    /// when nobody waits) is `Release` on success instead of `AcqRel`: when
+    /// the handle let go first, the writer frees the storage on this CAS
+    /// without acquiring the handle's `release`, so the handle's last uses
+    /// are not ordered before the free.
+    pub const RELEASE_ONLY_EXIT_CAS: u8 = 6;
+    /// The sleeper's CAS in `sleep` is `Relaxed` on failure instead of
+    /// `Acquire`: a sleep that finds `TERMINATE` through its failed CAS
+    /// returns `Terminated` from a value it read without acquiring it.
+    pub const RELAXED_SLEEPER_CAS_FAILURE: u8 = 7;
 }
 
 /// A copy of the core protocol with bug `B` (see [`bug`]).
@@ -95,23 +116,47 @@ pub struct Mutant<const B: u8> {
 unsafe impl<const B: u8> Sync for Mutant<B> {}
 
 impl<const B: u8> Mutant<B> {
-    /// Stores the result and publishes the exit; returns the bits before.
-    fn publish(&self, value: u32) -> u32 {
+    /// `WorkerCell::complete` and `WorkerWord::publish_exit`: claims the
+    /// writer's role, stores the result, sets `EXITED` (and `COMPLETED`
+    /// with it when nobody waits) with one CAS, wakes the waiters and then
+    /// sets `COMPLETED`. Returns the bits before the RMW that set
+    /// `COMPLETED` (with [`bug::FREE_ON_EXITED`]: before the one that set
+    /// `EXITED`).
+    fn exit(&self, value: u32) -> u32 {
+        const WAITERS: u32 = EXIT_WAITER | ASYNC_WAITER;
+        let claimed = self.word.fetch_or(COMPLETING, AcqRel);
+        assert_eq!(claimed & COMPLETING, 0, "completed twice");
         self.slot.with_mut(|p| {
             // SAFETY: `p` is loom's pointer to the slot, valid in the closure;
             // loom reports the access if it races.
             unsafe { *p = Some(value) }
         });
-        let order = if B == bug::RELAXED_PUBLISH {
-            Relaxed
-        } else {
-            AcqRel
+        let success = match B {
+            bug::RELAXED_PUBLISH => Relaxed,
+            bug::RELEASE_ONLY_EXIT_CAS => Release,
+            _ => AcqRel,
         };
-        let old = self.word.fetch_or(EXITED, order);
+        let mut cur = claimed | COMPLETING;
+        let old = loop {
+            let done = if cur & WAITERS == 0 { COMPLETED } else { 0 };
+            match self
+                .word
+                .compare_exchange(cur, cur | EXITED | done, success, Relaxed)
+            {
+                Ok(old) => break old,
+                Err(actual) => cur = actual,
+            }
+        };
+        if old & WAITERS == 0 {
+            return old;
+        }
         if old & EXIT_WAITER != 0 {
             Loom::wake_all(&self.word);
         }
-        old
+        if B == bug::FREE_ON_EXITED {
+            return old;
+        }
+        self.word.fetch_or(COMPLETED, AcqRel)
     }
 }
 
@@ -124,6 +169,9 @@ impl<const B: u8> Protocol for Mutant<B> {
     }
 
     fn request_terminate(&self) -> Request {
+        if B != bug::CHECK_THEN_STORE && self.word.load(Acquire) & TERMINATE != 0 {
+            return Request::AlreadyRequested;
+        }
         let old = if B == bug::CHECK_THEN_STORE {
             let old = self.word.load(Acquire);
             if old & TERMINATE == 0 {
@@ -146,6 +194,15 @@ impl<const B: u8> Protocol for Mutant<B> {
         }
     }
 
+    fn check_terminate(&self) -> bool {
+        let order = if B == bug::RELAXED_CHECK_TERMINATE {
+            Relaxed
+        } else {
+            Acquire
+        };
+        self.word.load(order) & TERMINATE != 0
+    }
+
     fn sleep(&self, _timeout: Duration) -> Sleep {
         // Time never passes in these models: sleep until terminate.
         let mut cur = self.word.load(Acquire);
@@ -157,9 +214,14 @@ impl<const B: u8> Protocol for Mutant<B> {
                 self.word.fetch_or(SLEEPER, AcqRel);
                 self.word.wait_unchecked();
             } else {
+                let failure = if B == bug::RELAXED_SLEEPER_CAS_FAILURE {
+                    Relaxed
+                } else {
+                    Acquire
+                };
                 match self
                     .word
-                    .compare_exchange(cur, cur | SLEEPER, Acquire, Acquire)
+                    .compare_exchange(cur, cur | SLEEPER, Acquire, failure)
                 {
                     Ok(_) => Loom::wait(&self.word, cur | SLEEPER, None),
                     Err(actual) => {
@@ -173,16 +235,11 @@ impl<const B: u8> Protocol for Mutant<B> {
     }
 
     fn complete(&self, value: u32) {
-        self.publish(value);
+        self.exit(value);
     }
 
     fn complete_last(&self, value: u32) -> bool {
-        let old = self.publish(value);
-        if B == bug::FREE_ON_EXITED {
-            old & RELEASED != 0
-        } else {
-            self.word.fetch_or(COMPLETED, AcqRel) & RELEASED != 0
-        }
+        self.exit(value) & RELEASED != 0
     }
 
     fn release(&self) -> bool {

@@ -15,7 +15,7 @@ use core::task::{Context, Waker};
 use core::time::Duration;
 
 use clusworker_core::{Request, Sleep, WorkerCell};
-use clusworker_verification::loom_platform::{Loom, check_model as bounded_model};
+use clusworker_verification::loom_platform::{Loom, Note, check_model as bounded_model};
 use loom::future::block_on;
 use loom::sync::Arc;
 use loom::thread;
@@ -23,16 +23,24 @@ use loom::thread;
 type Cell<T> = WorkerCell<Loom, T>;
 
 #[test]
-fn terminated_future_vs_request_no_lost_wakeup() {
+fn terminated_future_vs_request_no_lost_wakeup_and_the_requesters_writes_visible() {
+    // The future resolves from its first load, from its announcing RMW, or
+    // from the load after the request woke it; each must synchronise with
+    // the request, as `check_terminate` does: the note the requester wrote
+    // before it is read right after (loom's cell: an unordered read is a
+    // causality violation), before anything else could acquire it.
     bounded_model(None, || {
         let cell = Arc::new(Cell::<u32>::new());
+        let note = Arc::new(Note::new());
         let waiter = {
-            let cell = cell.clone();
+            let (cell, note) = (cell.clone(), note.clone());
             thread::spawn(move || {
                 block_on(cell.word().terminated());
+                assert_eq!(note.read(), 1, "the requester's write, after the future");
                 assert!(cell.word().check_terminate());
             })
         };
+        note.write(1);
         assert_eq!(cell.word().request_terminate(), Request::First);
         waiter.join().unwrap();
     });
@@ -86,18 +94,24 @@ fn a_dropped_waiter_vs_the_request() {
 }
 
 #[test]
-fn exited_future_vs_exit_no_lost_wakeup_and_result_visible() {
+fn exited_future_vs_exit_no_lost_wakeup_and_the_routines_writes_visible() {
     // Bound 6: 31 611 interleavings, 2 s. Unbounded (run by hand): 3 434 267,
     // about 5 min since the exit sets COMPLETED after its wake-ups.
+    // The note the routine wrote before it returned is read right after the
+    // future resolved (by its first load, its announcing RMW, or the load
+    // after the exit woke it), before `take` could acquire the exit itself.
     bounded_model(Some(6), || {
         let cell = Arc::new(Cell::<u32>::new());
+        let note = Arc::new(Note::new());
         let worker = {
-            let cell = cell.clone();
+            let (cell, note) = (cell.clone(), note.clone());
             thread::spawn(move || {
+                note.write(1);
                 assert!(cell.complete(42).is_ok());
             })
         };
         block_on(cell.word().exited());
+        assert_eq!(note.read(), 1, "the routine's write, after the future");
         // The slot was written before the exit; loom's cell checks the edge.
         assert_eq!(cell.take(), Ok(42));
         worker.join().unwrap();

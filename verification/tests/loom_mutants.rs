@@ -26,6 +26,16 @@ fn models_pass_on_the_shipped_protocol() {
     models::future_wakes_on_terminate::<AsyncMutant<0>>();
 }
 
+/// The visibility models run on the shipped protocol in `loom_word.rs`;
+/// here they run on the copy without a bug, so that a mutant's failure is
+/// its bug's, not the copy's.
+#[test]
+fn visibility_models_pass_on_the_unbroken_copy() {
+    models::check_terminate_sees_the_terminators_writes::<Mutant<0>>();
+    models::sleep_terminated_sees_the_terminators_writes::<Mutant<0>>();
+    models::a_handle_that_lets_go_first_is_ordered_before_the_writers_free::<Mutant<0>>();
+}
+
 /// Runs the ignored test `name` in a child process; asserts it failed and
 /// that its output says `expected`.
 fn assert_caught(name: &str, expected: &str) {
@@ -98,6 +108,44 @@ fn freeing_on_the_exit_is_caught() {
 #[ignore = "a mutant: run (and expected to fail) by freeing_on_the_exit_is_caught"]
 fn mutant_free_on_exited() {
     models::storage_is_freed_once_after_its_last_use::<Mutant<{ bug::FREE_ON_EXITED }>>();
+}
+
+#[test]
+fn relaxed_check_terminate_is_caught() {
+    assert_caught("mutant_relaxed_check_terminate", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by relaxed_check_terminate_is_caught"]
+fn mutant_relaxed_check_terminate() {
+    models::check_terminate_sees_the_terminators_writes::<Mutant<{ bug::RELAXED_CHECK_TERMINATE }>>(
+    );
+}
+
+#[test]
+fn release_only_exit_cas_is_caught() {
+    assert_caught("mutant_release_only_exit_cas", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by release_only_exit_cas_is_caught"]
+fn mutant_release_only_exit_cas() {
+    models::a_handle_that_lets_go_first_is_ordered_before_the_writers_free::<
+        Mutant<{ bug::RELEASE_ONLY_EXIT_CAS }>,
+    >();
+}
+
+#[test]
+fn relaxed_sleeper_cas_failure_is_caught() {
+    assert_caught("mutant_relaxed_sleeper_cas_failure", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by relaxed_sleeper_cas_failure_is_caught"]
+fn mutant_relaxed_sleeper_cas_failure() {
+    models::sleep_terminated_sees_the_terminators_writes::<
+        Mutant<{ bug::RELAXED_SLEEPER_CAS_FAILURE }>,
+    >();
 }
 
 #[test]

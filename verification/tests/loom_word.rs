@@ -7,13 +7,17 @@ use core::time::Duration;
 
 use clusworker_core::{Last, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
 use clusworker_verification::loom_platform::{
-    Loom, check_model as bounded_model, fire_timer, free_storage,
+    Loom, LoomSpin, Note, check_model as bounded_model, fire_timer, free_storage,
 };
+use clusworker_verification::models;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
 type Cell<T> = WorkerCell<Loom, T>;
+/// A cell on the spinning loom platform, whose waits carry no edge of their
+/// own (`LoomSpin`): the visibility models run on it.
+type SpinCell<T> = WorkerCell<LoomSpin, T>;
 
 /// Explores every interleaving of `f` (no preemption bound) unless
 /// `LOOM_MAX_PREEMPTIONS` says otherwise.
@@ -204,19 +208,117 @@ fn unclaimed_result_dropped_exactly_once() {
 }
 
 #[test]
-fn release_vs_complete_exactly_one_is_last() {
-    model(|| {
-        let cell = Arc::new(Cell::<u32>::new());
+fn a_handle_that_lets_go_first_is_ordered_before_the_writers_free() {
+    // `release` vs `complete`: exactly one is last, and its free comes after
+    // the other side's last use (`models.rs`; also run on the mutants).
+    models::a_handle_that_lets_go_first_is_ordered_before_the_writers_free::<Cell<u32>>();
+}
+
+// --- Visibility: what the terminator wrote before its request is seen by
+// --- the routine after each way it learns of the request; what the
+// --- routine wrote before it returned is seen after each way a waiter
+// --- learns of the exit. Each note is a loom `UnsafeCell`, so a read the
+// --- event does not order after the write is a causality violation. They
+// --- run on `LoomSpin`, whose waits synchronise nothing, so that the only
+// --- edges are the word's.
+
+#[test]
+fn a_check_terminate_that_returns_true_sees_the_terminators_writes() {
+    models::check_terminate_sees_the_terminators_writes::<SpinCell<u32>>();
+}
+
+#[test]
+fn a_sleep_that_returns_terminated_sees_the_terminators_writes() {
+    models::sleep_terminated_sees_the_terminators_writes::<SpinCell<u32>>();
+}
+
+#[test]
+fn a_timed_wait_that_returns_ok_sees_the_routines_writes() {
+    // `wait_exited(Some(_))`, the core of `wait_timeout`, `terminate_all`
+    // and a pool handle's join, with a spin phase: Ok from the first load,
+    // the spin's load, the waiter CAS failing, or the load after a wait
+    // (which returns at once on `LoomSpin`; the timer may end it too).
+    bounded_model(Some(3), || {
+        let cell = Arc::new(SpinCell::<u32>::new());
+        let note = Arc::new(Note::new());
         let worker = {
-            let cell = cell.clone();
-            thread::spawn(move || cell.complete(9).ok())
+            let (cell, note) = (cell.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(1);
+                assert!(cell.complete(1).is_ok());
+            })
         };
-        let handle_last = cell.release() == Last::Yes;
-        let worker_last = worker.join().unwrap() == Some(Last::Yes);
-        assert!(
-            handle_last != worker_last,
-            "exactly one side frees: handle {handle_last}, worker {worker_last}"
-        );
+        let timer = {
+            let cell = cell.clone();
+            thread::spawn(move || fire_timer(cell.word()))
+        };
+        if cell.word().wait_exited(Some(Duration::from_millis(10))) == Ok(()) {
+            assert_eq!(note.read(), 1, "the routine's write, after the wait");
+        }
+        worker.join().unwrap();
+        timer.join().unwrap();
+    });
+}
+
+#[test]
+fn an_is_exited_that_returns_true_sees_the_routines_writes() {
+    // `is_exited` is how the `clusworker` handles settle before they park,
+    // and the first thing `wait_timeout` asks.
+    model(|| {
+        let cell = Arc::new(SpinCell::<u32>::new());
+        let note = Arc::new(Note::new());
+        let worker = {
+            let (cell, note) = (cell.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(1);
+                assert!(cell.complete(1).is_ok());
+            })
+        };
+        if cell.word().is_exited() {
+            assert_eq!(note.read(), 1, "the routine's write, after is_exited");
+        }
+        worker.join().unwrap();
+    });
+}
+
+#[test]
+fn a_state_that_returns_exited_sees_the_routines_writes() {
+    model(|| {
+        let cell = Arc::new(SpinCell::<u32>::new());
+        let note = Arc::new(Note::new());
+        let worker = {
+            let (cell, note) = (cell.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(1);
+                assert!(cell.complete(1).is_ok());
+            })
+        };
+        if cell.word().state() == State::Exited {
+            assert_eq!(note.read(), 1, "the routine's write, after state()");
+        }
+        worker.join().unwrap();
+    });
+}
+
+#[test]
+fn a_take_that_returns_ok_sees_the_routines_writes() {
+    // The claim of a join: not only the result, everything the routine
+    // wrote before it returned.
+    model(|| {
+        let cell = Arc::new(SpinCell::<u32>::new());
+        let note = Arc::new(Note::new());
+        let worker = {
+            let (cell, note) = (cell.clone(), note.clone());
+            thread::spawn(move || {
+                note.write(1);
+                assert!(cell.complete(1).is_ok());
+            })
+        };
+        if let Ok(v) = cell.take() {
+            assert_eq!(v, 1);
+            assert_eq!(note.read(), 1, "the routine's write, after take");
+        }
+        worker.join().unwrap();
     });
 }
 
@@ -360,25 +462,37 @@ fn terminate_from_own_thread_does_not_block_it() {
 }
 
 #[test]
-fn terminate_all_of_two_sleeping_workers_wakes_both() {
+fn terminate_all_of_two_sleeping_workers_wakes_both_and_each_side_sees_the_others_writes() {
     bounded_model(Some(3), || {
         let cells = [Arc::new(Cell::<u32>::new()), Arc::new(Cell::<u32>::new())];
-        let workers: Vec<_> = cells
-            .iter()
-            .map(|cell| {
-                let cell = cell.clone();
+        // Per worker: what the terminator writes before its request, and
+        // what the routine writes before it returns.
+        let to_routine = [Arc::new(Note::new()), Arc::new(Note::new())];
+        let from_routine = [Arc::new(Note::new()), Arc::new(Note::new())];
+        let workers: Vec<_> = (0..2)
+            .map(|i| {
+                let cell = cells[i].clone();
+                let (to, from) = (to_routine[i].clone(), from_routine[i].clone());
                 thread::spawn(move || {
                     assert_eq!(cell.word().sleep(Duration::from_secs(1)), Sleep::Terminated);
+                    assert_eq!(to.read(), 1, "the terminator's write, after the sleep");
+                    from.write(1);
                     assert!(cell.complete(2).is_ok());
                 })
             })
             .collect();
-        // Signal all first, then wait for all (ClusWorkersTerminate).
-        for cell in &cells {
+        // Signal all first, then wait for all under one deadline
+        // (ClusWorkersTerminate; time stands still, so it never passes).
+        for (cell, to) in cells.iter().zip(&to_routine) {
+            to.write(1);
             assert_eq!(cell.word().request_terminate(), Request::First);
         }
-        for cell in &cells {
-            assert_eq!(cell.word().wait_exited(None), Ok(()));
+        for (cell, from) in cells.iter().zip(&from_routine) {
+            assert_eq!(
+                cell.word().wait_exited(Some(Duration::from_secs(10))),
+                Ok(())
+            );
+            assert_eq!(from.read(), 1, "the routine's write, after the wait");
             assert_eq!(cell.take(), Ok(2));
         }
         for w in workers {
