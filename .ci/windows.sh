@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Windows backend, built and tested on this Linux machine:
 #
-# 1. the tests of clusworker-windows and the worker and monitor tests of
-#    clusworker, built for x86_64-pc-windows-gnu and run under Wine;
+# 1. the tests of clusworker-windows, the worker and monitor tests of
+#    clusworker, and the Rust tests of the C ABI (clusworker-capi), built
+#    for x86_64-pc-windows-gnu and run under Wine;
 # 2. `cargo check` of the workspace's Windows crates for
 #    x86_64-pc-windows-msvc, and `cargo clippy -D warnings` for both Windows
 #    targets.
@@ -73,7 +74,7 @@ GNU=(--target x86_64-pc-windows-gnu)
 MSVC=(--target x86_64-pc-windows-msvc)
 # The crates that build for Windows. verification/ and benches/ are
 # Unix-only harnesses (pthread and futex peers, valgrind, loom).
-CRATES=(-p clusworker -p clusworker-core -p clusworker-windows)
+CRATES=(-p clusworker -p clusworker-core -p clusworker-windows -p clusworker-capi)
 
 step "tests of clusworker-windows under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-windows --lib --tests "$@"
@@ -87,6 +88,9 @@ cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test exited_future --test terminated_future --test async_no_alloc \
   --test inline_waker --test drop_panics "$@"
 
+step "the C ABI (clusworker-capi) called from Rust, under Wine"
+cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-capi --tests "$@"
+
 step "docs of clusworker-windows (empty, so undocumented, off Windows)"
 RUSTDOCFLAGS="-D warnings" cargo doc "${BUILD[@]}" "${GNU[@]}" --no-deps -p clusworker-windows
 
@@ -98,7 +102,7 @@ step "clippy for x86_64-pc-windows-msvc and x86_64-pc-windows-gnu"
 # crates build on; its own tests are target-independent and linted by the
 # native clippy step of .ci/run (rustc-web's newer lints would otherwise
 # fail this step on code the native toolchain accepts).
-LINT=(-p clusworker -p clusworker-windows --all-targets)
+LINT=(-p clusworker -p clusworker-windows -p clusworker-capi --all-targets)
 cargo clippy "${BUILD[@]}" "${MSVC[@]}" "${LINT[@]}" -- -D warnings
 # On windows-gnu only, clippy 1.96 flags the thread_local!s of two test
 # helpers (tests/common/mod.rs, tests/own_thread.rs) as "can be made

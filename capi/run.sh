@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds clusworker's C ABI (the `capi` feature) as a static and a shared
-# library, compiles the C test program capi/tests/clipbook.c against
+# Builds clusworker's C ABI (the clusworker-capi crate, in this folder) as a
+# static and a shared library, checks that both export the ClusWorker*
+# functions, compiles the C test program capi/tests/clipbook.c against
 # include/clusworker.h and each library, and runs it. Fails on any failure.
 # Honours CARGO_TARGET_DIR; CC defaults to gcc.
 set -euo pipefail
@@ -18,20 +19,32 @@ if command -v g++ >/dev/null; then
   echo '#include "clusworker.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 fi
 
+echo "== build both libraries"
+cargo build -q -p clusworker-capi --release
+lib="$target_dir/release/libclusworker_capi"
+syms=(ClusWorkerCreate ClusWorkerCheckTerminate ClusWorkerTerminate
+      ClusWorkerTerminateEx ClusWorkersTerminate)
+
+# exports LIBRARY [NM OPTIONS]: fails unless LIBRARY defines every function
+# of $syms. nm's output goes to a file first: `nm | grep -q` fails under
+# pipefail when grep stops reading early.
+exports() {
+  local library=$1; shift
+  nm "$@" --defined-only "$library" >"$out/nm.txt"
+  for sym in "${syms[@]}"; do
+    grep -qE "^[0-9a-f]+ T $sym\$" "$out/nm.txt" \
+      || { echo "FAIL: $library does not export $sym" >&2; exit 1; }
+  done
+}
+
 echo "== static library"
-cargo rustc -q -p clusworker --release --features capi --crate-type staticlib
-"$cc" "${cflags[@]}" capi/tests/clipbook.c "$target_dir/release/libclusworker.a" \
-  -ldl -lm -o "$out/clipbook-static"
+exports "$lib.a"
+"$cc" "${cflags[@]}" capi/tests/clipbook.c "$lib.a" -ldl -lm -o "$out/clipbook-static"
 "$out/clipbook-static"
 
 echo "== shared library"
-cargo rustc -q -p clusworker --release --features capi --crate-type cdylib
-for sym in ClusWorkerCreate ClusWorkerCheckTerminate ClusWorkerTerminate \
-           ClusWorkerTerminateEx ClusWorkersTerminate; do
-  nm -D --defined-only "$target_dir/release/libclusworker.so" | grep -qw "$sym" \
-    || { echo "FAIL: libclusworker.so does not export $sym" >&2; exit 1; }
-done
-"$cc" "${cflags[@]}" capi/tests/clipbook.c -L"$target_dir/release" -lclusworker \
+exports "$lib.so" -D
+"$cc" "${cflags[@]}" capi/tests/clipbook.c -L"$target_dir/release" -lclusworker_capi \
   -Wl,-rpath,"$(cd "$target_dir/release" && pwd)" -o "$out/clipbook-shared"
 "$out/clipbook-shared"
 

@@ -3,11 +3,12 @@
  * DLLs ported to clusworker (Linux and other Unix; Windows later).
  *
  * Written by hand from Microsoft's public documentation of resapi.h; the
- * Rust side (src/resapi/slot.rs, src/resapi/capi.rs) asserts the same layout
+ * Rust side (src/resapi/slot.rs, capi/src/lib.rs) asserts the same layout
  * at compile time, and CI compiles capi/tests/clipbook.c against this file.
- * Link with the library built by
- *     cargo rustc -p clusworker --release --features capi --crate-type staticlib
- * (target/release/libclusworker.a; add -pthread -ldl -lm) or --crate-type cdylib.
+ * Link with a library built by
+ *     cargo build -p clusworker-capi --release
+ * target/release/libclusworker_capi.a (add -pthread -ldl -lm) or
+ * libclusworker_capi.so.
  *
  * Rules (see README.md, "Porting a resource DLL"):
  *  - Zero a CLUS_WORKER before its first ClusWorkerCreate (= {0}, memset,

@@ -19,7 +19,8 @@
 //! - [`monitor`]: the Resource Monitor (pending operations, the
 //!   PendingTimeout heartbeat, DeadlockTimeout escalation, events).
 //! - [`resapi`]: the Windows names (`ClusWorkerCreate`, …) over a
-//!   zero-initialisable `CLUS_WORKER` slot, and their C ABI (`capi` feature).
+//!   zero-initialisable `CLUS_WORKER` slot (their C ABI is the
+//!   `clusworker-capi` crate).
 
 mod all;
 mod builder;

@@ -11,8 +11,9 @@
 //! | `ClusWorkersTerminate(ws, n, ms, wait_only)` | [`clus_workers_terminate`]`(&[&w..], ms, wait_only)` |
 //! | `ERROR_SUCCESS`, `WAIT_TIMEOUT`, `ERROR_INVALID_STATE`, `INFINITE` | the same names, as `u32` |
 //!
-//! With the `capi` feature, `capi` exports the same functions to C with
-//! the `resapi.h` prototypes (`include/clusworker.h`).
+//! The crate `clusworker-capi` (in `capi/`) exports the same functions to
+//! C with the `resapi.h` prototypes (`include/clusworker.h`), as a static
+//! and a shared library.
 //!
 //! The Rust routine is a `fn(&Context, P) -> u32`: it gets the worker's
 //! [`Context`](crate::Context) (to check terminate, or to sleep
@@ -94,9 +95,6 @@ mod codes;
 mod ops;
 mod slot;
 mod stripes;
-
-#[cfg(feature = "capi")]
-pub mod capi;
 
 #[cfg(test)]
 mod tests;
