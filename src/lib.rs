@@ -51,7 +51,10 @@ const _: () = {
     send_sync::<WaitError>();
 };
 
-pub mod monitor;
+/// The Resource Monitor: the `clusworker-monitor` crate (the default
+/// `monitor` feature).
+#[cfg(feature = "monitor")]
+pub use clusworker_monitor as monitor;
 
 pub mod resapi;
 

@@ -5,8 +5,10 @@
 //! be allowed to escape: a detached worker's result (or panic payload) on
 //! its own thread, whose entry point cannot unwind (it would abort the
 //! process); a pool job's result on a pool thread (the thread would die and
-//! later jobs hang); a routine dropped unrun during a shutdown; a
-//! resource's panic payload on a monitor call thread. Every such drop goes
+//! later jobs hang); a routine dropped unrun during a shutdown; a resapi
+//! parameter after a failed create. (`clusworker-monitor` keeps the same
+//! rule with the same few lines, for a resource's panic payload and the
+//! resource itself.) Every such drop goes
 //! through [`drop_quietly`]: a panic raised by the value's `Drop` is
 //! caught, and the payload of *that* panic is leaked (`mem::forget`), since
 //! its own `Drop` could panic again. What the value's `Drop` had not done
@@ -14,8 +16,7 @@
 //! always memory-safe. The panic hook has already reported the panic (by
 //! default, a "panicked at" line on stderr), so it is not silent.
 
-use std::mem::{self, ManuallyDrop};
-use std::ops::Deref;
+use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Drops `value`; a panic raised by its `Drop` is caught and its payload
@@ -28,32 +29,6 @@ pub(crate) fn drop_quietly<V>(value: V) -> bool {
             mem::forget(payload);
             true
         }
-    }
-}
-
-/// A value of the user's that is dropped with [`drop_quietly`] when the
-/// wrapper is dropped; reads through `Deref`.
-pub(crate) struct Quiet<V>(ManuallyDrop<V>);
-
-impl<V> Quiet<V> {
-    pub(crate) fn new(value: V) -> Self {
-        Quiet(ManuallyDrop::new(value))
-    }
-}
-
-impl<V> Deref for Quiet<V> {
-    type Target = V;
-    fn deref(&self) -> &V {
-        &self.0
-    }
-}
-
-impl<V> Drop for Quiet<V> {
-    fn drop(&mut self) {
-        // SAFETY: `self.0` is taken once, here, and never used again: the
-        // wrapper is being dropped.
-        let value = unsafe { ManuallyDrop::take(&mut self.0) };
-        let _ = drop_quietly(value);
     }
 }
 
@@ -96,14 +71,5 @@ mod tests {
     #[test]
     fn the_payload_of_a_panicking_drop_is_never_dropped() {
         assert!(drop_quietly(ThrowsBomb));
-    }
-
-    #[test]
-    fn quiet_drops_its_value_once_and_reads_through() {
-        let drops = AtomicUsize::new(0);
-        let q = Quiet::new(Bomb(&drops));
-        assert_eq!(q.0.0.load(Ordering::Relaxed), 0);
-        drop(q);
-        assert_eq!(drops.load(Ordering::Relaxed), 1);
     }
 }

@@ -102,5 +102,3 @@ pub use platform::{AtomicWord, Platform, SlotCell};
 pub use until::Until;
 pub use word::{Request, Sleep, State, TimedOut, WorkerWord};
 
-pub mod resource;
-pub use resource::{ResourceMachine, ResourceState};

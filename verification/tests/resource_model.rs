@@ -1,5 +1,5 @@
 //! Model-based property test of the resource state machine
-//! (`clusworker_core::resource::ResourceMachine`): random sequences of
+//! (`clusworker_monitor::machine::ResourceMachine`): random sequences of
 //! requests, status reports, entry-point returns, health failures,
 //! terminations and the passing of time, run against a small reference
 //! model of the rules written independently of the implementation.
@@ -8,8 +8,8 @@
 
 use core::time::Duration;
 
-use clusworker_core::resource::{
-    Operation, Report, ReportError, RequestError, ResourceMachine, ResourceState, Return, Timeouts,
+use clusworker_monitor::machine::{
+    Operation, Report, ReportError, RequestError, ResourceMachine, ResourceState, Timeouts, Outcome,
 };
 use proptest::prelude::*;
 
@@ -18,7 +18,7 @@ use proptest::prelude::*;
 enum Step {
     Begin(Operation),
     Report(ResourceState, u32),
-    Returned(Operation, Return),
+    Returned(Operation, Outcome),
     Advance(u64),
     Expire,
     Fail,
@@ -108,15 +108,15 @@ impl Model {
                     return Ok(false);
                 }
                 match ret {
-                    Return::Done => {
+                    Outcome::Done => {
                         self.state = Self::target(op);
                         self.op = None;
                     }
-                    Return::Failed => {
+                    Outcome::Failed(_) => {
                         self.state = Failed;
                         self.op = None;
                     }
-                    Return::Pending => self.op = Some((op, cp, now)),
+                    Outcome::Pending => self.op = Some((op, cp, now)),
                 }
                 Ok(true)
             }
@@ -152,11 +152,11 @@ fn operation() -> impl Strategy<Value = Operation> {
     prop_oneof![Just(Operation::Online), Just(Operation::Offline)]
 }
 
-fn ret() -> impl Strategy<Value = Return> {
+fn ret() -> impl Strategy<Value = Outcome> {
     prop_oneof![
-        Just(Return::Done),
-        Just(Return::Pending),
-        Just(Return::Failed)
+        Just(Outcome::Done),
+        Just(Outcome::Pending),
+        Just(Outcome::Failed(5))
     ]
 }
 

@@ -8,7 +8,7 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// use clusworker_core::resource::ResourceState;
+/// use clusworker_monitor::machine::ResourceState;
 /// assert_eq!(ResourceState::OnlinePending.value(), 129);
 /// assert_eq!(ResourceState::try_from(3), Ok(ResourceState::Offline));
 /// assert!(ResourceState::try_from(5).is_err());

@@ -8,8 +8,8 @@
 //! - A [`Resource`] implements `online`, `offline`, `terminate`, and
 //!   optionally `looks_alive` / `is_alive`. `online` and `offline` return an
 //!   [`Outcome`]: done, pending, or failed with a code.
-//! - A pending operation is finished by a [`Worker`](crate::Worker) that
-//!   reports through its [`StatusHandle`]:
+//! - A pending operation is finished by a worker (a clusworker `Worker`)
+//!   that reports through its [`StatusHandle`]:
 //!   [`set_resource_status(state, checkpoint)`](StatusHandle::set_resource_status)
 //!   answers [`ExitState::Continue`] or [`ExitState::Terminate`].
 //! - The [`Monitor`] keeps every resource's [`ResourceState`] and refuses
@@ -18,8 +18,12 @@
 //!   report (a pending state with a higher checkpoint) resets it; when it
 //!   runs out, the monitor marks the resource `Failed`, calls `terminate`,
 //!   and answers the worker's next report with `Terminate`.
-//! - Every entry-point call runs on a call thread and is bounded by
-//!   DeadlockTimeout. A call that hangs gets its resource failed and
+//! - Every entry-point call runs on one of a bounded set of call threads,
+//!   fed by a queue, and is bounded by DeadlockTimeout from when it
+//!   begins. No two entry points other than `Terminate` run at once for one
+//!   resource: `online` / `offline` asked for while a health poll runs wait
+//!   for it; a poll due while another call runs is skipped until its next
+//!   interval. A call that hangs gets its resource failed and
 //!   isolated, and is reported to the host's escalation hook
 //!   ([`MonitorBuilder::on_escalation`], an [`Escalation`]); the monitor goes
 //!   on serving every other resource.
@@ -27,13 +31,29 @@
 //!   `is_alive` at their intervals; a failed `is_alive` marks it `Failed`.
 //! - Every transition is an [`Event`] (resource, from, to, [`Cause`], time),
 //!   sent to each [`Monitor::subscribe`] receiver.
-//! - The monitor runs on its own `Worker` and sleeps until the next deadline
-//!   of a timer heap: an idle monitor uses no CPU, however many resources it
-//!   watches ([`Monitor::stats`] counts its wake-ups).
+//! - The monitor's timer thread sleeps until the next deadline of an
+//!   indexed timer heap: an idle monitor uses no CPU, however many resources
+//!   it watches ([`Monitor::stats`] counts its wake-ups), and a timer that no
+//!   longer matters is removed, not left to fire.
 //!
-//! The state machine itself is pure logic in
-//! [`clusworker_core::resource`], re-exported here as [`ResourceState`],
-//! [`Operation`], [`Timeouts`] and [`ReportError`].
+//! # Pure state, thin driver
+//!
+//! The crate is a one-way chain of modules:
+//!
+//! 1. [`machine`]: one resource's state machine, pure logic with no
+//!    allocation (no `std`, no clock: it takes `now`).
+//! 2. `types`, `error`: the names, events and errors.
+//! 3. `state`: every resource's bookkeeping, generations, timers and calls
+//!    in flight, as a plain struct whose methods take `now` and return the
+//!    effects to carry out: testable without threads or clocks.
+//! 4. `status`, `resource`: what a resource sees ([`StatusHandle`],
+//!    [`Resource`]).
+//! 5. `driver`: the one lock, the timer thread and the call threads, which
+//!    carry out the state's effects.
+//! 6. `handle`: [`Monitor`] and [`MonitorBuilder`].
+//!
+//! `clusworker` re-exports this crate as `clusworker::monitor` (its
+//! default `monitor` feature).
 //!
 //! # Examples
 //!
@@ -43,7 +63,7 @@
 //! use std::sync::Mutex;
 //! use std::time::Duration;
 //! use clusworker::Worker;
-//! use clusworker::monitor::{
+//! use clusworker_monitor::{
 //!     Cause, ExitState, Monitor, Outcome, Resource, ResourceState, StatusHandle,
 //! };
 //!
@@ -95,25 +115,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod builder;
-mod error;
-mod events;
-mod handle;
-mod pool;
-mod resource;
-mod status;
-mod supervisor;
-mod timers;
 
-pub use builder::MonitorBuilder;
-pub use clusworker_core::resource::{
-    Operation, ReportError, RequestError, ResourceState, Timeouts,
+mod driver;
+mod error;
+mod handle;
+pub mod machine;
+mod quiet;
+mod resource;
+mod state;
+mod status;
+mod types;
+
+pub use error::{MonitorError, StartError, StatusError};
+pub use handle::{Monitor, MonitorBuilder};
+pub use machine::{Operation, Outcome, ReportError, RequestError, ResourceState, Timeouts};
+pub use resource::Resource;
+pub use status::StatusHandle;
+pub use types::{
+    Cause, EntryPoint, Escalation, EscalationReason, Event, ExitState, MonitorStats,
+    ResourceId, ResourceInfo,
 };
-pub use error::{MonitorError, StartError};
-pub use events::{Cause, Escalation, EscalationReason, Event};
-pub use handle::{Monitor, MonitorStats, ResourceInfo};
-pub use resource::{EntryPoint, Outcome, Resource, ResourceId};
-pub use status::{ExitState, StatusError, StatusHandle};
 
 /// Compile-time checks that the public handles are thread-safe.
 const _: () = {

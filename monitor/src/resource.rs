@@ -1,10 +1,9 @@
-//! What a resource implements: [`Resource`], [`Outcome`]; and the names of
-//! things: [`EntryPoint`], [`ResourceId`].
+//! What a resource implements: [`Resource`].
 
-use std::fmt;
 use std::sync::Arc;
 
-use super::status::StatusHandle;
+use crate::machine::Outcome;
+use crate::status::StatusHandle;
 
 /// A cluster resource, as its resource DLL presents it to the Resource
 /// Monitor: the entry points `Online`, `Offline`, `Terminate`, and the
@@ -18,7 +17,7 @@ use super::status::StatusHandle;
 /// polls may overlap a pending operation's worker.
 ///
 /// An entry point that needs more than a moment returns
-/// [`Outcome::Pending`] after starting a [`Worker`](crate::Worker) that does
+/// [`Outcome::Pending`] after starting a `Worker` that does
 /// the work and reports through the [`StatusHandle`] it was given.
 ///
 /// # Examples
@@ -27,7 +26,7 @@ use super::status::StatusHandle;
 /// use std::sync::Mutex;
 /// use std::time::Duration;
 /// use clusworker::Worker;
-/// use clusworker::monitor::{ExitState, Outcome, Resource, ResourceState, StatusHandle};
+/// use clusworker_monitor::{ExitState, Outcome, Resource, ResourceState, StatusHandle};
 ///
 /// /// A disk that takes a few steps to come online.
 /// #[derive(Default)]
@@ -78,7 +77,7 @@ pub trait Resource: Send + Sync + 'static {
     fn offline(&self, status: StatusHandle) -> Outcome;
 
     /// Takes the resource offline at once: stop any pending operation's
-    /// worker (for example with [`Worker::terminate`](crate::Worker::terminate))
+    /// worker (for example with `Worker::terminate`)
     /// and release everything. May run concurrently with the other entry
     /// points.
     #[doc(alias = "TERMINATE_ROUTINE")]
@@ -120,112 +119,3 @@ impl<R: Resource + ?Sized> Resource for Arc<R> {
     }
 }
 
-/// What `online` or `offline` returned.
-///
-/// # Examples
-///
-/// ```
-/// use clusworker::monitor::Outcome;
-/// assert_eq!(Outcome::from_code(0), Outcome::Done);
-/// assert_eq!(Outcome::from_code(997), Outcome::Pending); // ERROR_IO_PENDING
-/// assert_eq!(Outcome::from_code(5).code(), 5);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// Done: the resource is online (or offline): `ERROR_SUCCESS`.
-    #[doc(alias = "ERROR_SUCCESS")]
-    Done,
-    /// A worker was started and will report with
-    /// [`StatusHandle::set_resource_status`]: `ERROR_IO_PENDING`.
-    #[doc(alias = "ERROR_IO_PENDING")]
-    Pending,
-    /// The operation failed with this (Windows-style) error code; the
-    /// resource is `Failed`.
-    Failed(u32),
-}
-
-impl Outcome {
-    /// `ERROR_IO_PENDING`.
-    pub const IO_PENDING: u32 = 997;
-
-    /// The outcome a Windows return code stands for: 0 is `Done`, 997
-    /// (`ERROR_IO_PENDING`) `Pending`, anything else `Failed`.
-    pub const fn from_code(code: u32) -> Outcome {
-        match code {
-            0 => Outcome::Done,
-            Self::IO_PENDING => Outcome::Pending,
-            c => Outcome::Failed(c),
-        }
-    }
-
-    /// The Windows return code.
-    pub const fn code(self) -> u32 {
-        match self {
-            Outcome::Done => 0,
-            Outcome::Pending => Self::IO_PENDING,
-            Outcome::Failed(c) => c,
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Done => f.write_str("done"),
-            Outcome::Pending => f.write_str("pending"),
-            Outcome::Failed(c) => write!(f, "failed with code {c}"),
-        }
-    }
-}
-
-/// An entry point of a [`Resource`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EntryPoint {
-    /// [`Resource::online`].
-    Online,
-    /// [`Resource::offline`].
-    Offline,
-    /// [`Resource::terminate`].
-    Terminate,
-    /// [`Resource::looks_alive`].
-    LooksAlive,
-    /// [`Resource::is_alive`].
-    IsAlive,
-}
-
-impl EntryPoint {
-    /// The Windows name of the entry point.
-    pub const fn name(self) -> &'static str {
-        match self {
-            EntryPoint::Online => "Online",
-            EntryPoint::Offline => "Offline",
-            EntryPoint::Terminate => "Terminate",
-            EntryPoint::LooksAlive => "LooksAlive",
-            EntryPoint::IsAlive => "IsAlive",
-        }
-    }
-}
-
-impl fmt::Display for EntryPoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.name())
-    }
-}
-
-/// A resource's number in its [`Monitor`](super::Monitor), given by
-/// [`Monitor::add`](super::Monitor::add) in order from 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResourceId(pub(crate) usize);
-
-impl ResourceId {
-    /// The number: 0 for the first resource added, and so on.
-    pub const fn index(self) -> usize {
-        self.0
-    }
-}
-
-impl fmt::Display for ResourceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}

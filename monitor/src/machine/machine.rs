@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use super::error::{ReportError, RequestError};
+use super::outcome::Outcome;
 use super::state::{Operation, ResourceState};
 use super::timeouts::Timeouts;
 
@@ -41,18 +42,6 @@ pub enum Report {
     Settled(Transition),
 }
 
-/// What an `Online` or `Offline` entry point returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Return {
-    /// Done: the resource is in the operation's target state
-    /// (`ERROR_SUCCESS`).
-    Done,
-    /// A worker finishes the job and reports (`ERROR_IO_PENDING`).
-    Pending,
-    /// The operation failed (any other code).
-    Failed,
-}
-
 /// The state machine of one resource, as pure logic: no clock (every call
 /// that needs time takes `now`, on a monotonic clock of the caller's
 /// choosing), no threads, no allocation.
@@ -86,13 +75,13 @@ pub enum Return {
 ///
 /// ```
 /// use core::time::Duration;
-/// use clusworker_core::resource::{
-///     Operation, Report, ReportError, ResourceMachine, ResourceState, Return, Timeouts,
+/// use clusworker_monitor::machine::{
+///     Operation, Outcome, Report, ReportError, ResourceMachine, ResourceState, Timeouts,
 /// };
 /// let s = Duration::from_secs;
 /// let mut ip = ResourceMachine::new(Timeouts::default());
 /// ip.begin(Operation::Online, s(0))?;
-/// ip.returned(Operation::Online, Return::Pending, s(1)); // heartbeat from t = 1 s
+/// ip.returned(Operation::Online, Outcome::Pending, s(1)); // heartbeat from t = 1 s
 /// assert_eq!(ip.deadline(), Some(s(181)));
 /// // An Online operation cannot report OfflinePending.
 /// assert_eq!(
@@ -105,7 +94,7 @@ pub enum Return {
 /// let r = ip.report(ResourceState::Online, 1, s(3)).expect("before the deadline");
 /// assert!(matches!(r, Report::Settled(t) if t.to == ResourceState::Online));
 /// assert_eq!(ip.deadline(), None);
-/// # Ok::<(), clusworker_core::resource::RequestError>(())
+/// # Ok::<(), clusworker_monitor::machine::RequestError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceMachine {
@@ -250,19 +239,24 @@ impl ResourceMachine {
         Ok(Report::Settled(self.settle(state)))
     }
 
-    /// The `operation` entry point returned `ret` at `now`.
+    /// The `operation` entry point returned `outcome` at `now`.
     ///
     /// `Done` moves the resource to the operation's target, `Failed` to
     /// `Failed`; `Pending` resets the heartbeat (the worker has its full
     /// PendingTimeout from the return). Returns `None`, changing nothing, if
     /// `operation` is not the pending one any more: its worker may already
     /// have reported the end, or the resource was terminated meanwhile.
-    pub fn returned(&mut self, operation: Operation, ret: Return, now: Duration) -> Option<Report> {
+    pub fn returned(
+        &mut self,
+        operation: Operation,
+        outcome: Outcome,
+        now: Duration,
+    ) -> Option<Report> {
         let mut p = self.pending.filter(|p| p.operation == operation)?;
-        match ret {
-            Return::Done => Some(Report::Settled(self.settle(operation.target()))),
-            Return::Failed => Some(Report::Settled(self.settle(ResourceState::Failed))),
-            Return::Pending => {
+        match outcome {
+            Outcome::Done => Some(Report::Settled(self.settle(operation.target()))),
+            Outcome::Failed(_) => Some(Report::Settled(self.settle(ResourceState::Failed))),
+            Outcome::Pending => {
                 p.last_report = max(p.last_report, now);
                 self.pending = Some(p);
                 Some(Report::Heartbeat {
@@ -573,12 +567,12 @@ mod tests {
     fn returning_done_or_failed_settles_and_pending_resets_the_heartbeat() {
         let mut m = pending_online_at(0);
         assert_eq!(
-            m.returned(Operation::Online, Return::Pending, ms(50)),
+            m.returned(Operation::Online, Outcome::Pending, ms(50)),
             Some(Report::Heartbeat { checkpoint: 0 })
         );
         assert_eq!(m.deadline(), Some(ms(150)));
         assert_eq!(
-            m.returned(Operation::Online, Return::Done, ms(60)),
+            m.returned(Operation::Online, Outcome::Done, ms(60)),
             Some(Report::Settled(Transition {
                 from: OnlinePending,
                 to: Online
@@ -586,7 +580,7 @@ mod tests {
         );
         let mut m = pending_online_at(0);
         assert_eq!(
-            m.returned(Operation::Online, Return::Failed, ms(1)),
+            m.returned(Operation::Online, Outcome::Failed(5), ms(1)),
             Some(Report::Settled(Transition {
                 from: OnlinePending,
                 to: Failed
@@ -599,8 +593,8 @@ mod tests {
         let mut m = pending_online_at(0);
         m.report(Online, 1, ms(1)).expect("valid");
         let before = m;
-        assert_eq!(m.returned(Operation::Online, Return::Pending, ms(2)), None);
-        assert_eq!(m.returned(Operation::Offline, Return::Done, ms(2)), None);
+        assert_eq!(m.returned(Operation::Online, Outcome::Pending, ms(2)), None);
+        assert_eq!(m.returned(Operation::Offline, Outcome::Done, ms(2)), None);
         assert_eq!(m, before);
     }
 

@@ -1,12 +1,13 @@
-//! Errors of the host's calls: [`MonitorError`], [`StartError`].
+//! Why a call was refused: [`MonitorError`] (the host's calls),
+//! [`StartError`] (starting a monitor), [`StatusError`] (a worker's report).
+//! Each refused call changes nothing, unless its variant says otherwise.
 
 use std::fmt;
+use std::io;
 use std::time::Duration;
 
-use clusworker_core::resource::{RequestError, TimeoutError};
-
-use super::resource::{EntryPoint, ResourceId};
-use crate::builder::SpawnError;
+use crate::machine::{ReportError, RequestError, ResourceState, TimeoutError};
+use crate::types::{EntryPoint, ExitState, ResourceId};
 
 /// Why a host call on a [`Monitor`](super::Monitor) failed.
 #[derive(Debug)]
@@ -45,8 +46,23 @@ pub enum MonitorError {
         /// The entry point that panicked.
         entry_point: EntryPoint,
     },
-    /// No thread could be started to make the call. Nothing changed.
-    Spawn(SpawnError),
+    /// No thread could be started to make the call, and no call thread
+    /// is left to make it. Nothing changed. (The OS error carries its code:
+    /// [`io::Error::raw_os_error`].)
+    Spawn(io::Error),
+    /// The operation ended (a `Terminate`, an expired heartbeat, a failed
+    /// health check) while its call waited for another call of the
+    /// resource to return: its entry point was never called.
+    Ended(ResourceId),
+    /// [`Monitor::remove`](crate::Monitor::remove): a resource is removed
+    /// only when it is `Offline`, `Failed` or `Unknown`, with no operation
+    /// pending. Nothing changed.
+    NotRemovable {
+        /// Which resource.
+        resource: ResourceId,
+        /// Its state.
+        state: ResourceState,
+    },
 }
 
 impl fmt::Display for MonitorError {
@@ -80,7 +96,17 @@ impl fmt::Display for MonitorError {
                 f,
                 "resource {resource}: {entry_point} panicked; the resource is failed"
             ),
-            MonitorError::Spawn(e) => write!(f, "cannot call the entry point: {e}"),
+            MonitorError::Spawn(e) => {
+                write!(f, "cannot call the entry point: no call thread could be started: {e}")
+            }
+            MonitorError::Ended(r) => write!(
+                f,
+                "resource {r}: the operation ended before its entry point could be called"
+            ),
+            MonitorError::NotRemovable { resource, state } => write!(
+                f,
+                "resource {resource} is {state}: take it offline (or terminate it) before removing it"
+            ),
         }
     }
 }
@@ -108,8 +134,8 @@ pub enum StartError {
         /// The interval asked for.
         requested: Duration,
     },
-    /// The monitor's thread could not be started.
-    Spawn(SpawnError),
+    /// The monitor's timer thread could not be started.
+    Spawn(io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -123,7 +149,7 @@ impl fmt::Display for StartError {
                 f,
                 "cannot start the monitor: the {entry_point} interval {requested:?} is below the minimum of 10ms"
             ),
-            StartError::Spawn(e) => write!(f, "cannot start the monitor: {e}"),
+            StartError::Spawn(e) => write!(f, "cannot start the monitor's thread: {e}"),
         }
     }
 }
@@ -134,6 +160,62 @@ impl std::error::Error for StartError {
             StartError::Timeouts(e) => Some(e),
             StartError::Spawn(e) => Some(e),
             StartError::Interval { .. } => None,
+        }
+    }
+}
+
+/// Why a status report was refused. Nothing changed, and the report was not
+/// a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatusError {
+    /// The report broke a rule of the state machine: a stale checkpoint, a
+    /// state the operation cannot reach, nothing pending, or too late.
+    Rejected(ReportError),
+    /// The operation this handle belongs to is over: terminated (by the
+    /// host, or by the monitor when its heartbeat expired), or a later
+    /// operation began.
+    Ended,
+    /// The resource was isolated after an entry point hung.
+    Isolated,
+    /// The monitor has shut down.
+    Stopped,
+}
+
+impl StatusError {
+    /// What [`StatusHandle::set_resource_status`] answers for this error:
+    /// [`ExitState::Continue`] for a stale checkpoint or an unreachable
+    /// state (the worker may report again correctly), otherwise
+    /// [`ExitState::Terminate`].
+    pub fn exit_state(&self) -> ExitState {
+        match self {
+            StatusError::Rejected(
+                ReportError::StaleCheckpoint { .. }
+                | ReportError::Unreachable { .. },
+            ) => ExitState::Continue,
+            _ => ExitState::Terminate,
+        }
+    }
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusError::Rejected(e) => fmt::Display::fmt(e, f),
+            StatusError::Ended => f.write_str("status report refused: the operation is over"),
+            StatusError::Isolated => {
+                f.write_str("status report refused: the resource was isolated after a hung call")
+            }
+            StatusError::Stopped => f.write_str("status report refused: the monitor has shut down"),
+        }
+    }
+}
+
+impl std::error::Error for StatusError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StatusError::Rejected(e) => Some(e),
+            _ => None,
         }
     }
 }

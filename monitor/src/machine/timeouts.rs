@@ -19,7 +19,7 @@ use super::error::TimeoutError;
 ///
 /// ```
 /// use core::time::Duration;
-/// use clusworker_core::resource::{TimeoutError, Timeouts};
+/// use clusworker_monitor::machine::{TimeoutError, Timeouts};
 ///
 /// let d = Timeouts::default();
 /// assert_eq!(d.pending(), Duration::from_secs(180));

@@ -10,7 +10,7 @@
 //!
 //! This module holds the rules and nothing else: no threads, no clock, no
 //! allocation. Time is a [`Duration`](core::time::Duration) on any monotonic
-//! clock the caller chooses, passed in as `now`. `clusworker::monitor` drives
+//! clock the caller chooses, passed in as `now`. The monitor's state and driver drive
 //! it with real threads and a timer heap.
 //!
 //! - [`ResourceState`]: the states, with their Windows values.
@@ -26,7 +26,7 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use clusworker_core::resource::{
+//! use clusworker_monitor::machine::{
 //!     Operation, Report, ReportError, ResourceMachine, ResourceState, Timeouts,
 //! };
 //!
@@ -61,10 +61,12 @@
 
 mod error;
 mod machine;
+mod outcome;
 mod state;
 mod timeouts;
 
 pub use error::{ReportError, RequestError, TimeoutError};
-pub use machine::{PendingOp, Report, ResourceMachine, Return, Transition};
+pub use machine::{PendingOp, Report, ResourceMachine, Transition};
+pub use outcome::Outcome;
 pub use state::{InvalidStateValue, Operation, ResourceState};
 pub use timeouts::Timeouts;

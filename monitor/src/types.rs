@@ -1,15 +1,81 @@
-//! What the monitor tells its host: [`Event`], [`Cause`], [`Escalation`].
+//! The names of things: [`ResourceId`], [`EntryPoint`], [`ExitState`]; what
+//! the monitor tells its host: [`Event`], [`Cause`], [`Escalation`]; and what
+//! it shows: [`ResourceInfo`], [`MonitorStats`].
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clusworker_core::resource::{Operation, ResourceState};
+use crate::machine::{Operation, Outcome, ResourceState};
 
-use super::resource::{EntryPoint, Outcome, ResourceId};
+/// An entry point of a [`Resource`](crate::Resource).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryPoint {
+    /// [`Resource::online`](crate::Resource::online).
+    Online,
+    /// [`Resource::offline`](crate::Resource::offline).
+    Offline,
+    /// [`Resource::terminate`](crate::Resource::terminate).
+    Terminate,
+    /// [`Resource::looks_alive`](crate::Resource::looks_alive).
+    LooksAlive,
+    /// [`Resource::is_alive`](crate::Resource::is_alive).
+    IsAlive,
+}
+
+impl EntryPoint {
+    /// The Windows name of the entry point.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EntryPoint::Online => "Online",
+            EntryPoint::Offline => "Offline",
+            EntryPoint::Terminate => "Terminate",
+            EntryPoint::LooksAlive => "LooksAlive",
+            EntryPoint::IsAlive => "IsAlive",
+        }
+    }
+}
+
+impl fmt::Display for EntryPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// A resource's number in its [`Monitor`](crate::Monitor), given by
+/// [`Monitor::add`](crate::Monitor::add) in order from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceId(pub(crate) usize);
+
+impl ResourceId {
+    /// The number: 0 for the first resource added, and so on.
+    pub const fn index(self) -> usize {
+        self.0
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What the monitor tells a worker after a status report:
+/// `RESOURCE_EXIT_STATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitState {
+    /// Keep going (`ResourceExitStateContinue`).
+    #[doc(alias = "ResourceExitStateContinue")]
+    Continue,
+    /// Stop: the operation is over for the monitor (it timed out, was
+    /// terminated, or already ended). Wind down and return
+    /// (`ResourceExitStateTerminate`).
+    #[doc(alias = "ResourceExitStateTerminate")]
+    Terminate,
+}
 
 /// A resource changed state. Subscribe with
-/// [`Monitor::subscribe`](super::Monitor::subscribe).
+/// [`Monitor::subscribe`](crate::Monitor::subscribe).
 ///
 /// Events of one monitor are sent in the order the transitions happened.
 /// There is one for every transition, and one for every escalation even when
@@ -26,7 +92,7 @@ pub struct Event {
     pub to: ResourceState,
     /// Why.
     pub cause: Cause,
-    /// When, since the monitor started.
+    /// When the monitor decided the transition, since it started.
     pub at: Duration,
 }
 
@@ -86,7 +152,7 @@ impl fmt::Display for Cause {
 
 /// An entry point hung: it did not return within DeadlockTimeout (or could
 /// not be called). Given to the host's escalation hook
-/// ([`MonitorBuilder::on_escalation`](super::MonitorBuilder::on_escalation)).
+/// ([`MonitorBuilder::on_escalation`](crate::MonitorBuilder::on_escalation)).
 ///
 /// The resource is `Failed` and isolated: the monitor makes no further call
 /// to it and refuses its reports, and goes on serving every other resource.
@@ -133,3 +199,46 @@ impl fmt::Display for Escalation {
         }
     }
 }
+
+/// A resource as the monitor sees it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResourceInfo {
+    /// Its id.
+    pub id: ResourceId,
+    /// Its name.
+    pub name: Arc<str>,
+    /// Its state.
+    pub state: ResourceState,
+    /// The pending operation, if any.
+    pub operation: Option<Operation>,
+    /// The pending operation's last checkpoint.
+    pub checkpoint: Option<u32>,
+    /// The pending operation's heartbeat deadline, since the monitor
+    /// started.
+    pub deadline: Option<Duration>,
+    /// Isolated after a hung entry point.
+    pub isolated: bool,
+}
+
+/// Counters of a monitor, for diagnostics and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MonitorStats {
+    /// How many times the timer thread woke up (from a deadline, a
+    /// notification, or spuriously). An idle monitor's count stays put.
+    pub wakeups: u64,
+    /// Timers armed: at most five per resource, never a stale one.
+    pub timers: usize,
+    /// Resources added.
+    pub resources: usize,
+    /// Entry-point calls running, not yet declared hung.
+    pub calls_in_flight: usize,
+    /// Call threads alive (busy, hung or idle).
+    pub call_threads: usize,
+    /// The most call threads there ever were at once.
+    pub peak_call_threads: usize,
+    /// Calls queued for a call thread and not yet begun.
+    pub queued_calls: usize,
+}
+

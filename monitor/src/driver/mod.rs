@@ -1,0 +1,347 @@
+//! The driver: carries out what the [`MonitorState`] decides.
+//!
+//! # Threads and locks
+//!
+//! - One lock, [`Driver::core`], guards the state, the resources, the
+//!   subscribers and the hosts' results. Under it the driver only asks the
+//!   state to decide (O(1) for a report's heartbeat, O(log n) for a timer)
+//!   and sends the events (in the order they were decided). It never runs
+//!   resource code or hooks under it, and never starts a thread: the calls
+//!   decided are submitted to the [`CallThreads`] after it is released.
+//! - The timer thread waits on [`Driver::timer`] until the earliest
+//!   deadline, then fires the due timers in batches of [`BATCH`], with a
+//!   fresh `now` for each and the lock released between batches, so a
+//!   storm of expiries never holds the lock for long. Only a timer that
+//!   becomes the earliest notifies it: an idle monitor sleeps.
+//! - A host thread's `online` / `offline` / `terminate` decides under the
+//!   lock, then waits on [`Driver::done`] until the state resolves its call
+//!   (returned, panicked, declared hung by the timer thread, or never made).
+//! - A call thread tells the state when it begins a call (its
+//!   DeadlockTimeout starts) and when it returns.
+
+mod job;
+mod pool;
+
+use std::collections::HashMap;
+use std::io;
+use std::mem;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crate::error::{MonitorError, StatusError};
+use crate::machine::{ResourceState, Timeouts};
+use crate::quiet::Quiet;
+use crate::resource::Resource;
+use crate::state::{Answer, CallEnd, CallId, CallSpec, Effect, MonitorState, Polls};
+use crate::status::ReportSink;
+use crate::types::{Escalation, Event, ExitState, MonitorStats, ResourceId, ResourceInfo};
+use job::EntryCall;
+use pool::{CallJob, CallThreads};
+
+/// The host's escalation hook.
+pub(crate) type Hook = Arc<dyn Fn(&Escalation) + Send + Sync + 'static>;
+
+/// How many due timers the timer thread handles per turn of the lock.
+const BATCH: usize = 64;
+
+/// What a monitor is started with.
+pub(crate) struct Config {
+    pub(crate) timeouts: Timeouts,
+    pub(crate) polls: Polls,
+    pub(crate) hook: Option<Hook>,
+    pub(crate) call_threads: usize,
+}
+
+/// Everything under the lock.
+struct Core {
+    state: MonitorState,
+    /// By resource index, as the state's entries.
+    resources: Vec<Option<Quiet<Arc<dyn Resource>>>>,
+    subscribers: Vec<Sender<Event>>,
+    /// Ends of calls that hosts wait for, until they take them.
+    results: HashMap<CallId, CallEnd>,
+    /// Why the last call thread could not be started.
+    spawn_error: Option<(io::ErrorKind, Option<i32>)>,
+    stop: bool,
+    wakeups: u64,
+}
+
+/// What the monitor's handle, the status handles, the call threads and
+/// the timer thread share.
+pub(crate) struct Driver {
+    core: Mutex<Core>,
+    /// The timer thread waits here for the earliest deadline.
+    timer: Condvar,
+    /// Hosts wait here for their calls.
+    done: Condvar,
+    epoch: Instant,
+    calls: Arc<CallThreads>,
+    hook: Option<Hook>,
+    pub(crate) timeouts: Timeouts,
+    /// Itself, for the call jobs and status handles it makes.
+    me: Weak<Driver>,
+}
+
+impl Driver {
+    pub(crate) fn new(config: Config) -> Arc<Driver> {
+        Arc::new_cyclic(|me| Driver {
+            core: Mutex::new(Core {
+                state: MonitorState::new(config.polls),
+                resources: Vec::new(),
+                subscribers: Vec::new(),
+                results: HashMap::new(),
+                spawn_error: None,
+                stop: false,
+                wakeups: 0,
+            }),
+            timer: Condvar::new(),
+            done: Condvar::new(),
+            epoch: Instant::now(),
+            calls: Arc::new(CallThreads::new(config.call_threads)),
+            hook: config.hook,
+            timeouts: config.timeouts,
+            me: Weak::clone(me),
+        })
+    }
+
+    /// The monitor's clock: time since it started.
+    pub(crate) fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // Only the state's and the driver's own code runs under the lock.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Carries out what the state decided: events sent and hosts' results
+    /// stored under the lock, then, released, calls submitted, threads
+    /// woken and hooks run.
+    fn apply(&self, mut core: MutexGuard<'_, Core>) {
+        if !core.state.has_effects() {
+            return;
+        }
+        let mut jobs: Vec<Box<dyn CallJob>> = Vec::new();
+        let mut escalations = Vec::new();
+        let (mut stuck, mut back) = (0, 0);
+        let (mut wake_hosts, mut wake_timer) = (false, false);
+        for effect in core.state.take_effects() {
+            match effect {
+                Effect::Event(e) => core.subscribers.retain(|s| s.send(e.clone()).is_ok()),
+                Effect::Start(spec) => {
+                    let resource = core.resources.get(spec.resource.0);
+                    let driver = self.me.upgrade();
+                    if let (Some(Some(r)), Some(driver)) = (resource, driver) {
+                        let resource = Quiet::new(Arc::clone(r));
+                        jobs.push(Box::new(EntryCall::new(driver, spec, resource)));
+                    }
+                }
+                Effect::Resolve(call, end) => {
+                    core.results.insert(call, end);
+                    wake_hosts = true;
+                }
+                Effect::Escalate(e) => escalations.push(e),
+                Effect::CallHung => stuck += 1,
+                Effect::HungReturned => back += 1,
+                Effect::EarliestChanged => wake_timer = true,
+            }
+        }
+        drop(core);
+        if wake_hosts {
+            self.done.notify_all();
+        }
+        if wake_timer {
+            self.timer.notify_one();
+        }
+        if stuck + back > 0 {
+            self.calls.hung(stuck, back);
+        }
+        self.calls.submit(jobs);
+        for e in &escalations {
+            self.escalate(e);
+        }
+    }
+
+    /// Runs the host's hook, outside the lock; a panic in it is caught.
+    fn escalate(&self, e: &Escalation) {
+        if let Some(hook) = &self.hook {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook(e))) {
+                mem::forget(payload); // its `Drop` could panic too
+            }
+        }
+    }
+
+    // ----- the host's side -------------------------------------------------
+
+    pub(crate) fn add(
+        &self,
+        name: Arc<str>,
+        resource: Arc<dyn Resource>,
+        timeouts: Timeouts,
+    ) -> ResourceId {
+        let mut core = self.lock();
+        let id = core.state.add(name, timeouts);
+        core.resources.push(Some(Quiet::new(resource)));
+        id
+    }
+
+    pub(crate) fn remove(&self, id: ResourceId) -> Result<(), MonitorError> {
+        let mut core = self.lock();
+        core.state.remove(id)?;
+        let resource = core.resources.get_mut(id.0).and_then(Option::take);
+        drop(core);
+        drop(resource); // quietly, outside the lock
+        Ok(())
+    }
+
+    /// Decides a host call with `decide`, then waits until the state
+    /// resolves it.
+    pub(crate) fn call(
+        &self,
+        decide: impl FnOnce(&mut MonitorState, Duration) -> Result<CallId, MonitorError>,
+    ) -> Result<CallEnd, MonitorError> {
+        let now = self.now();
+        let mut core = self.lock();
+        let call = decide(&mut core.state, now)?;
+        self.apply(core);
+        let mut core = self.lock();
+        loop {
+            if let Some(end) = core.results.remove(&call) {
+                return Ok(end);
+            }
+            core = self.done.wait(core).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Why the last call thread could not be started.
+    pub(crate) fn spawn_error(&self) -> io::Error {
+        match self.lock().spawn_error {
+            Some((_, Some(code))) => io::Error::from_raw_os_error(code),
+            Some((kind, None)) => io::Error::from(kind),
+            None => io::Error::other("no call thread could be started"),
+        }
+    }
+
+    pub(crate) fn subscribe(&self, tx: Sender<Event>) {
+        self.lock().subscribers.push(tx);
+    }
+
+    pub(crate) fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
+        self.lock().state.info(id)
+    }
+
+    pub(crate) fn infos(&self) -> Vec<ResourceInfo> {
+        self.lock().state.infos()
+    }
+
+    pub(crate) fn stats(&self) -> MonitorStats {
+        let (call_threads, peak_call_threads) = self.calls.threads();
+        let queued_calls = self.calls.queued();
+        let core = self.lock();
+        MonitorStats {
+            wakeups: core.wakeups,
+            timers: core.state.timer_count(),
+            resources: core.state.resource_count(),
+            calls_in_flight: core.state.calls_in_flight(),
+            call_threads,
+            peak_call_threads,
+            queued_calls,
+        }
+    }
+
+    /// Stops the timer thread and the call threads; reports are refused
+    /// from now on.
+    pub(crate) fn stop(&self) {
+        self.lock().stop = true;
+        self.timer.notify_all();
+        self.calls.stop();
+    }
+
+    // ----- the call threads' side ------------------------------------------
+
+    /// A call thread is about to make `spec`'s call: whether to make it.
+    fn started(&self, spec: &CallSpec) -> bool {
+        let now = self.now();
+        let mut core = self.lock();
+        if core.stop {
+            return false;
+        }
+        let go = core.state.call_started(spec, now);
+        self.apply(core);
+        go
+    }
+
+    /// `spec`'s call returned (`None`: it panicked).
+    fn returned(&self, spec: &CallSpec, answer: Option<Answer>) {
+        let now = self.now();
+        let mut core = self.lock();
+        core.state.call_returned(spec, answer, now);
+        self.apply(core);
+    }
+
+    /// No thread could be started for `spec`'s call.
+    fn cannot_call(&self, spec: &CallSpec, error: &io::Error) {
+        let now = self.now();
+        let mut core = self.lock();
+        core.spawn_error = Some((error.kind(), error.raw_os_error()));
+        core.state.cannot_call(spec, now);
+        self.apply(core);
+    }
+
+    // ----- the timer thread ------------------------------------------------
+
+    /// The timer thread: fires what is due, sleeps until the next deadline,
+    /// until stopped.
+    pub(crate) fn run_timers(&self) {
+        let mut core = self.lock();
+        loop {
+            if core.stop {
+                return;
+            }
+            let mut fired = 0;
+            while fired < BATCH && core.state.fire(self.now()) {
+                fired += 1;
+            }
+            if fired > 0 {
+                self.apply(core);
+                core = self.lock();
+                continue;
+            }
+            core = match core.state.next_deadline() {
+                Some(at) => {
+                    let now = self.now();
+                    if at <= now {
+                        continue;
+                    }
+                    let wait = self.timer.wait_timeout(core, at - now);
+                    wait.unwrap_or_else(PoisonError::into_inner).0
+                }
+                None => self.timer.wait(core).unwrap_or_else(PoisonError::into_inner),
+            };
+            core.wakeups += 1;
+        }
+    }
+}
+
+impl ReportSink for Driver {
+    fn report(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        state: ResourceState,
+        checkpoint: u32,
+    ) -> Result<ExitState, StatusError> {
+        let now = self.now();
+        let mut core = self.lock();
+        if core.stop {
+            return Err(StatusError::Stopped);
+        }
+        let r = core
+            .state
+            .report(resource, generation, state, checkpoint, now);
+        self.apply(core);
+        r
+    }
+}

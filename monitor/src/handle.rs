@@ -1,0 +1,443 @@
+//! The host's handle: [`Monitor`], and [`MonitorBuilder`] to start one.
+
+use std::fmt;
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::driver::{Config, Driver, Hook};
+use crate::error::{MonitorError, StartError};
+use crate::machine::{Operation, Outcome, ResourceState, Timeouts};
+use crate::resource::Resource;
+use crate::state::{Answer, CallEnd, Polls};
+use crate::types::{EntryPoint, Escalation, Event, MonitorStats, ResourceId, ResourceInfo};
+
+/// The Resource Monitor: supervises resources' entry points, pending
+/// operations and health.
+///
+/// Start one with [`Monitor::start`] (Windows' defaults) or
+/// [`Monitor::builder`]; add resources with [`add`](Self::add); drive them
+/// with [`online`](Self::online), [`offline`](Self::offline) and
+/// [`terminate`](Self::terminate); watch them with
+/// [`subscribe`](Self::subscribe), [`info`](Self::info) and
+/// [`resources`](Self::resources). `Monitor` is `Send + Sync`: any number of
+/// host threads may call it at once.
+///
+/// Each entry-point call runs on one of the monitor's call threads (at
+/// most [`MonitorBuilder::max_call_threads`] at once, plus one for each
+/// call declared hung), and the calling host thread waits for it: at most
+/// DeadlockTimeout from when a call thread begins it. Past that, the call
+/// is declared hung, the resource is failed and isolated, and the
+/// escalation hook runs. Every other resource keeps being served.
+///
+/// Dropping the monitor stops its thread. It does not take resources
+/// offline: do that first. Reports that come afterwards are answered
+/// [`ExitState::Terminate`](crate::ExitState::Terminate); calls still
+/// running on call threads finish there, unobserved, and calls still queued
+/// are not made.
+///
+/// # Examples
+///
+/// ```
+/// use clusworker_monitor::{Cause, Monitor, Outcome, Resource, ResourceState, StatusHandle};
+///
+/// struct Address;
+/// impl Resource for Address {
+///     fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+///     fn terminate(&self) {}
+/// }
+///
+/// let monitor = Monitor::start()?;
+/// let events = monitor.subscribe();
+/// let ip = monitor.add("ip", Address);
+/// assert_eq!(monitor.online(ip)?, Outcome::Done);
+/// assert_eq!(monitor.state(ip)?, ResourceState::Online);
+/// // Online while online makes no sense: rejected, nothing changes.
+/// assert!(monitor.online(ip).is_err());
+/// monitor.offline(ip)?;
+///
+/// let seen: Vec<_> = events.try_iter().map(|e| (e.to, e.cause)).collect();
+/// assert_eq!(seen.len(), 4);
+/// assert_eq!(seen[1].0, ResourceState::Online);
+/// assert!(matches!(seen[3], (ResourceState::Offline, Cause::Returned(..))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+
+pub struct Monitor {
+    driver: Arc<Driver>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Monitor {
+    /// Starts a monitor with Windows' defaults: PendingTimeout 180 s,
+    /// DeadlockTimeout 300 s, `LooksAlive` every 5 s, `IsAlive` every 60 s.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Spawn`] if its thread cannot start.
+    pub fn start() -> Result<Monitor, StartError> {
+        MonitorBuilder::new().start()
+    }
+
+    /// A [`MonitorBuilder`] to set timeouts, intervals and the escalation
+    /// hook.
+    pub fn builder() -> MonitorBuilder {
+        MonitorBuilder::new()
+    }
+
+    fn from_config(config: Config) -> Result<Monitor, StartError> {
+        let driver = Driver::new(config);
+        let on_thread = Arc::clone(&driver);
+        let thread = thread::Builder::new()
+            .name("clusworker-monitor".to_string())
+            .spawn(move || on_thread.run_timers())
+            .map_err(StartError::Spawn)?;
+        Ok(Monitor {
+            driver,
+            thread: Some(thread),
+        })
+    }
+
+    /// Adds a resource, `Offline`, with the monitor's timeouts.
+    ///
+    /// Pass an `Arc<R>` to keep a handle on the resource yourself.
+    pub fn add(&self, name: impl Into<String>, resource: impl Resource) -> ResourceId {
+        self.add_with_timeouts(name, resource, self.driver.timeouts)
+    }
+
+    /// Adds a resource, `Offline`, with its own PendingTimeout and
+    /// DeadlockTimeout (Windows sets them per resource too).
+    pub fn add_with_timeouts(
+        &self,
+        name: impl Into<String>,
+        resource: impl Resource,
+        timeouts: Timeouts,
+    ) -> ResourceId {
+        let name: String = name.into();
+        self.driver.add(name.into(), Arc::new(resource), timeouts)
+    }
+
+    /// Brings a resource online: calls its `Online` entry point and returns
+    /// what it returned. On [`Outcome::Pending`] the resource stays
+    /// `OnlinePending` until its worker reports, under the PendingTimeout
+    /// heartbeat.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Rejected`] when the resource is not in a state to come
+    /// online (it is online, or an operation is pending), and
+    /// [`MonitorError::Terminating`] or [`MonitorError::Isolated`]: nothing
+    /// changed. [`MonitorError::Hung`] when the entry point ran past
+    /// DeadlockTimeout, [`MonitorError::Panicked`]: the resource is failed.
+    pub fn online(&self, id: ResourceId) -> Result<Outcome, MonitorError> {
+        self.operate(id, Operation::Online)
+    }
+
+    /// Takes a resource offline: calls its `Offline` entry point; as
+    /// [`online`](Self::online).
+    ///
+    /// # Errors
+    ///
+    /// As [`online`](Self::online).
+    pub fn offline(&self, id: ResourceId) -> Result<Outcome, MonitorError> {
+        self.operate(id, Operation::Offline)
+    }
+
+    /// Calls the resource's `Terminate` entry point and marks it `Offline`
+    /// when it returns. Ends any pending operation: its worker's next report
+    /// is answered [`ExitState::Terminate`](crate::ExitState::Terminate).
+    /// May run while another entry point of the resource is running.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::Terminating`] if a `Terminate` is already running,
+    /// [`MonitorError::Isolated`]; [`MonitorError::Hung`] or
+    /// [`MonitorError::Panicked`] (the resource is failed).
+    pub fn terminate(&self, id: ResourceId) -> Result<(), MonitorError> {
+        let end = self.driver.call(|state, _now| state.terminate(id))?;
+        ended(id, EntryPoint::Terminate, end, &self.driver).map(|_| ())
+    }
+
+    /// Removes a resource that is `Offline`, `Failed` or `Unknown`, with no
+    /// operation pending and no `Terminate` running; its id is never given
+    /// again. A call of it still running (one that hung, or a health poll)
+    /// finishes on its thread, unobserved; the resource is dropped after
+    /// the last one.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::UnknownResource`], [`MonitorError::NotRemovable`]
+    /// (take it offline first), [`MonitorError::Terminating`]. Nothing
+    /// changed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker_monitor::{Monitor, MonitorError, Outcome, Resource, StatusHandle};
+    /// # struct Quick;
+    /// # impl Resource for Quick {
+    /// #     fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    /// #     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    /// #     fn terminate(&self) {}
+    /// # }
+    /// let monitor = Monitor::start()?;
+    /// let id = monitor.add("quick", Quick);
+    /// monitor.online(id)?;
+    /// assert!(matches!(monitor.remove(id), Err(MonitorError::NotRemovable { .. })));
+    /// monitor.offline(id)?;
+    /// monitor.remove(id)?;
+    /// assert!(matches!(monitor.state(id), Err(MonitorError::UnknownResource(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remove(&self, id: ResourceId) -> Result<(), MonitorError> {
+        self.driver.remove(id)
+    }
+
+    fn operate(&self, id: ResourceId, op: Operation) -> Result<Outcome, MonitorError> {
+        let end = self.driver.call(|state, now| state.request(id, op, now))?;
+        let ep = match op {
+            Operation::Online => EntryPoint::Online,
+            Operation::Offline => EntryPoint::Offline,
+        };
+        ended(id, ep, end, &self.driver)
+    }
+
+    /// The resource's state.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::UnknownResource`].
+    pub fn state(&self, id: ResourceId) -> Result<ResourceState, MonitorError> {
+        self.driver.info(id).map(|i| i.state)
+    }
+
+    /// The resource's state, pending operation and checkpoint.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::UnknownResource`].
+    pub fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
+        self.driver.info(id)
+    }
+
+    /// Every resource, in the order they were added.
+    pub fn resources(&self) -> Vec<ResourceInfo> {
+        self.driver.infos()
+    }
+
+    /// A receiver of every [`Event`] from now on, in order. Dropping the
+    /// receiver unsubscribes.
+    pub fn subscribe(&self) -> mpsc::Receiver<Event> {
+        let (tx, rx) = mpsc::channel();
+        self.driver.subscribe(tx);
+        rx
+    }
+
+    /// Counters: wake-ups of the monitor thread, timers, calls in flight.
+    pub fn stats(&self) -> MonitorStats {
+        self.driver.stats()
+    }
+
+    /// Time since the monitor started: the clock of [`Event::at`].
+    pub fn elapsed(&self) -> Duration {
+        self.driver.now()
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.driver.stop();
+        if let Some(thread) = self.thread.take() {
+            // The timer thread sees the stop flag as soon as it wakes.
+            let _ = thread.join();
+        }
+    }
+}
+
+impl fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Monitor")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a host call's end means for the host: the one place where a
+/// call's end becomes a result or a [`MonitorError`].
+fn ended(
+    id: ResourceId,
+    entry_point: EntryPoint,
+    end: CallEnd,
+    driver: &Driver,
+) -> Result<Outcome, MonitorError> {
+    match end {
+        CallEnd::Answered(Answer::Outcome(o)) => Ok(o),
+        CallEnd::Answered(_) => Ok(Outcome::Done),
+        CallEnd::Panicked => Err(MonitorError::Panicked {
+            resource: id,
+            entry_point,
+        }),
+        CallEnd::Hung(waited) => Err(MonitorError::Hung {
+            resource: id,
+            entry_point,
+            waited,
+        }),
+        CallEnd::Ended => Err(MonitorError::Ended(id)),
+        CallEnd::Terminating => Err(MonitorError::Terminating(id)),
+        CallEnd::Isolated => Err(MonitorError::Isolated(id)),
+        CallEnd::CannotCall => Err(MonitorError::Spawn(driver.spawn_error())),
+    }
+}
+
+/// Configures a [`Monitor`] before it starts.
+///
+/// Defaults are those of Windows: PendingTimeout 180 s, DeadlockTimeout
+/// 300 s, `LooksAlive` every 5 s, `IsAlive` every 60 s, and an escalation
+/// hook that does nothing (the escalation is still an [`Event`](crate::Event)).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use clusworker_monitor::Monitor;
+///
+/// let monitor = Monitor::builder()
+///     .pending_timeout(Duration::from_secs(3))
+///     .deadlock_timeout(Duration::from_secs(10))
+///     .looks_alive_interval(Some(Duration::from_millis(500)))
+///     .is_alive_interval(None) // never poll IsAlive
+///     .on_escalation(|e| eprintln!("escalating: {e}"))
+///     .start()?;
+/// # drop(monitor);
+/// # Ok::<(), clusworker_monitor::StartError>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a MonitorBuilder does nothing until `start` is called"]
+pub struct MonitorBuilder {
+    pending: Duration,
+    deadlock: Duration,
+    looks_alive: Option<Duration>,
+    is_alive: Option<Duration>,
+    hook: Option<Hook>,
+    call_threads: usize,
+}
+
+impl Default for MonitorBuilder {
+    fn default() -> Self {
+        MonitorBuilder {
+            pending: Timeouts::DEFAULT_PENDING,
+            deadlock: Timeouts::DEFAULT_DEADLOCK,
+            looks_alive: Some(MonitorBuilder::DEFAULT_LOOKS_ALIVE),
+            is_alive: Some(MonitorBuilder::DEFAULT_IS_ALIVE),
+            hook: None,
+            call_threads: MonitorBuilder::DEFAULT_CALL_THREADS,
+        }
+    }
+}
+
+impl MonitorBuilder {
+    /// The default `LooksAlive` interval: 5 s.
+    pub const DEFAULT_LOOKS_ALIVE: Duration = Duration::from_secs(5);
+    /// The default `IsAlive` interval: 60 s.
+    pub const DEFAULT_IS_ALIVE: Duration = Duration::from_secs(60);
+
+    /// The default bound on call threads working at once: 32.
+    pub const DEFAULT_CALL_THREADS: usize = 32;
+
+    /// A builder with the defaults.
+    pub fn new() -> MonitorBuilder {
+        MonitorBuilder::default()
+    }
+
+    /// PendingTimeout, the heartbeat of pending operations (at least
+    /// 10 ms; never more than DeadlockTimeout in effect).
+    pub fn pending_timeout(mut self, timeout: Duration) -> MonitorBuilder {
+        self.pending = timeout;
+        self
+    }
+
+    /// DeadlockTimeout, the bound on every entry-point call (at least
+    /// 10 ms).
+    pub fn deadlock_timeout(mut self, timeout: Duration) -> MonitorBuilder {
+        self.deadlock = timeout;
+        self
+    }
+
+    /// How often to poll `LooksAlive` while a resource is online; `None`
+    /// never polls it. At least 10 ms.
+    pub fn looks_alive_interval(mut self, interval: Option<Duration>) -> MonitorBuilder {
+        self.looks_alive = interval;
+        self
+    }
+
+    /// How often to poll `IsAlive` while a resource is online; `None` never
+    /// polls it. At least 10 ms.
+    pub fn is_alive_interval(mut self, interval: Option<Duration>) -> MonitorBuilder {
+        self.is_alive = interval;
+        self
+    }
+
+    /// The host's decision when an entry point hangs past DeadlockTimeout:
+    /// log, restart the process, abort. Runs on the monitor's thread (or the
+    /// host thread that was waiting for the call), outside every lock; it
+    /// should return quickly. A panic in it is caught and ignored.
+    pub fn on_escalation<F>(mut self, hook: F) -> MonitorBuilder
+    where
+        F: Fn(&Escalation) + Send + Sync + 'static,
+    {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// The most call threads working at once (at least 1; 32 by default).
+    /// Calls beyond it wait in a queue; a thread stuck in a call declared
+    /// hung does not count, so hung calls never starve the others.
+    pub fn max_call_threads(mut self, threads: usize) -> MonitorBuilder {
+        self.call_threads = threads.max(1);
+        self
+    }
+
+    /// Starts the monitor's thread.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::Timeouts`] or [`StartError::Interval`] for a value
+    /// below its minimum, [`StartError::Spawn`] if the thread cannot start.
+    pub fn start(self) -> Result<Monitor, StartError> {
+        let timeouts = Timeouts::new(self.pending, self.deadlock).map_err(StartError::Timeouts)?;
+        for (entry_point, interval) in [
+            (EntryPoint::LooksAlive, self.looks_alive),
+            (EntryPoint::IsAlive, self.is_alive),
+        ] {
+            if let Some(requested) = interval.filter(|i| *i < Timeouts::MIN) {
+                return Err(StartError::Interval {
+                    entry_point,
+                    requested,
+                });
+            }
+        }
+        Monitor::from_config(Config {
+            timeouts,
+            polls: Polls {
+                looks_alive: self.looks_alive,
+                is_alive: self.is_alive,
+            },
+            hook: self.hook,
+            call_threads: self.call_threads,
+        })
+    }
+}
+
+impl fmt::Debug for MonitorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MonitorBuilder")
+            .field("pending_timeout", &self.pending)
+            .field("deadlock_timeout", &self.deadlock)
+            .field("looks_alive_interval", &self.looks_alive)
+            .field("is_alive_interval", &self.is_alive)
+            .field("on_escalation", &self.hook.is_some())
+            .field("max_call_threads", &self.call_threads)
+            .finish()
+    }
+}

@@ -1,0 +1,277 @@
+//! The monitor's bookkeeping as pure state: [`MonitorState`].
+//!
+//! No locks, threads or clocks: every method that needs the time takes
+//! `now` (time since the monitor started), decides, and queues what the
+//! driver must carry out as [`Effect`]s (calls to start, events to send,
+//! hosts to wake, escalations), which the driver takes with
+//! [`take_effects`](MonitorState::take_effects). A refused call returns its
+//! error and queues nothing. So every scenario is a deterministic unit
+//! test (`tests.rs`), and whole random sequences are checked against a
+//! reference model (`clusworker-verification`).
+//!
+//! # The rules it keeps
+//!
+//! - The resource state machine ([`crate::machine`]) decides every state.
+//! - No two entry points other than `Terminate` run at once for one
+//!   resource: `Online` / `Offline` asked for while a health poll (or a
+//!   moot earlier call) runs are *deferred* until it returns (their
+//!   operation begins at once; only the call waits); a poll due while
+//!   another call runs is *skipped* until its next interval.
+//! - A call's DeadlockTimeout runs from when a call thread begins it, not
+//!   from when it was queued.
+//! - The PendingTimeout heartbeat watches the worker once the entry point
+//!   returned `Pending`; while the operation's own entry point runs,
+//!   DeadlockTimeout watches it instead (so a hung `Online` is a hang, not
+//!   an expired heartbeat, even when PendingTimeout is the shorter).
+//! - A valid report resets the heartbeat without touching the timers; the
+//!   heartbeat's timer, when it fires early, is set again at the deadline
+//!   the reports moved it to.
+
+mod calls;
+mod effects;
+mod entry;
+mod fire;
+#[cfg(test)]
+mod model_tests;
+#[cfg(test)]
+mod tests;
+mod timers;
+
+use std::collections::HashSet;
+use std::mem;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
+
+use crate::error::{MonitorError, StatusError};
+use crate::machine::{Operation, Report, ResourceMachine, ResourceState, Timeouts};
+use crate::types::{Cause, EntryPoint, ExitState, ResourceId, ResourceInfo};
+use entry::Entry;
+use timers::{TimerKey, TimerKind, Timers};
+
+/// The health-poll intervals (`None`: never polled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Polls {
+    pub(crate) looks_alive: Option<Duration>,
+    pub(crate) is_alive: Option<Duration>,
+}
+
+/// Every resource of one monitor, its timers and its calls in flight.
+#[derive(Debug)]
+pub(crate) struct MonitorState {
+    /// By resource index; `None` once removed (an index is never reused).
+    entries: Vec<Option<Entry>>,
+    timers: Timers,
+    polls: Polls,
+    next_call: u64,
+    /// Calls declared hung whose threads have not returned yet.
+    hung: HashSet<CallId>,
+    effects: Vec<Effect>,
+}
+
+impl MonitorState {
+    pub(crate) fn new(polls: Polls) -> MonitorState {
+        MonitorState {
+            entries: Vec::new(),
+            timers: Timers::default(),
+            polls,
+            next_call: 0,
+            hung: HashSet::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// What was decided since the last call, in order.
+    pub(crate) fn take_effects(&mut self) -> Vec<Effect> {
+        mem::take(&mut self.effects)
+    }
+
+    /// Whether anything was decided since the last [`take_effects`](Self::take_effects).
+    pub(crate) fn has_effects(&self) -> bool {
+        !self.effects.is_empty()
+    }
+
+    /// The earliest deadline of any timer.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.timers.next()
+    }
+
+    /// Timers armed (never more than five per resource).
+    pub(crate) fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Resources added and not removed.
+    pub(crate) fn resource_count(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+
+    /// Calls made and not yet returned nor declared hung.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        self.entries.iter().flatten().map(Entry::calls_in_flight).sum()
+    }
+
+    /// Adds a resource, `Offline`.
+    pub(crate) fn add(&mut self, name: Arc<str>, timeouts: Timeouts) -> ResourceId {
+        let id = ResourceId(self.entries.len());
+        self.entries
+            .push(Some(Entry::new(name, ResourceMachine::new(timeouts))));
+        self.timers.grow(self.entries.len());
+        id
+    }
+
+    /// Removes a resource that is `Offline`, `Failed` or `Unknown` with
+    /// nothing pending. Calls of it still running finish unobserved.
+    pub(crate) fn remove(&mut self, id: ResourceId) -> Result<(), MonitorError> {
+        let entry = self.entry(id)?;
+        let state = entry.machine.state();
+        if state.is_pending() || state == ResourceState::Online {
+            return Err(MonitorError::NotRemovable { resource: id, state });
+        }
+        if entry.terminate.is_some() {
+            return Err(MonitorError::Terminating(id));
+        }
+        self.timers.cancel_all(id.0);
+        self.entries[id.0] = None;
+        Ok(())
+    }
+
+    /// The host's `online` / `offline`: begins the operation and queues (or
+    /// defers) its call, which the host then waits for.
+    pub(crate) fn request(
+        &mut self,
+        id: ResourceId,
+        op: Operation,
+        now: Duration,
+    ) -> Result<CallId, MonitorError> {
+        let entry = self.callable(id)?;
+        let mut machine = entry.machine;
+        let t = machine
+            .begin(op, now)
+            .map_err(|error| MonitorError::Rejected {
+                resource: id,
+                error,
+            })?;
+        self.entry_mut(id).machine = machine;
+        self.advance(id, CallEnd::Ended);
+        self.transition(id, t, Cause::Requested(op), now);
+        if let Some(deadline) = machine.deadline() {
+            self.set_timer(id, TimerKind::Heartbeat, deadline);
+        }
+        let ep = match op {
+            Operation::Online => EntryPoint::Online,
+            Operation::Offline => EntryPoint::Offline,
+        };
+        Ok(self.make_call(id, ep, true))
+    }
+
+    /// The host's `terminate`: ends any pending operation (its reports are
+    /// refused from now on) and queues the `Terminate` call.
+    pub(crate) fn terminate(&mut self, id: ResourceId) -> Result<CallId, MonitorError> {
+        self.callable(id)?;
+        self.advance(id, CallEnd::Terminating);
+        self.timers.cancel(key(id, TimerKind::Heartbeat));
+        Ok(self.make_call(id, EntryPoint::Terminate, true))
+    }
+
+    /// A worker's `SetResourceStatus` for generation `generation` of `id`.
+    /// A heartbeat is O(1): it touches no timer.
+    pub(crate) fn report(
+        &mut self,
+        id: ResourceId,
+        generation: u64,
+        state: ResourceState,
+        checkpoint: u32,
+        now: Duration,
+    ) -> Result<ExitState, StatusError> {
+        let Some(Some(entry)) = self.entries.get_mut(id.0) else {
+            return Err(StatusError::Ended);
+        };
+        if entry.isolated {
+            return Err(StatusError::Isolated);
+        }
+        if entry.generation != generation {
+            return Err(StatusError::Ended);
+        }
+        match entry.machine.report(state, checkpoint, now) {
+            Ok(Report::Heartbeat { .. }) => Ok(ExitState::Continue),
+            Ok(Report::Settled(t)) => {
+                self.transition(id, t, Cause::Reported { checkpoint }, now);
+                Ok(ExitState::Continue)
+            }
+            Err(e) => Err(StatusError::Rejected(e)),
+        }
+    }
+
+    /// What the host sees of `id`.
+    pub(crate) fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
+        match self.entries.get(id.0) {
+            Some(Some(entry)) => Ok(info_of(id, entry)),
+            _ => Err(MonitorError::UnknownResource(id)),
+        }
+    }
+
+    /// Every resource, in the order they were added.
+    pub(crate) fn infos(&self) -> Vec<ResourceInfo> {
+        let entries = self.entries.iter().enumerate();
+        let live = entries.filter_map(|(i, e)| Some((ResourceId(i), e.as_ref()?)));
+        live.map(|(id, e)| info_of(id, e)).collect()
+    }
+
+    // ----- helpers shared by the submodules --------------------------------
+
+    fn entry(&self, id: ResourceId) -> Result<&Entry, MonitorError> {
+        match self.entries.get(id.0) {
+            Some(Some(entry)) => Ok(entry),
+            _ => Err(MonitorError::UnknownResource(id)),
+        }
+    }
+
+    /// The entry of a resource known to exist.
+    fn entry_mut(&mut self, id: ResourceId) -> &mut Entry {
+        match self.entries.get_mut(id.0) {
+            Some(Some(entry)) => entry,
+            _ => unreachable!("resource {id} was checked to exist"),
+        }
+    }
+
+    /// Online, offline and terminate need a resource that is known, not
+    /// isolated and not being terminated.
+    fn callable(&self, id: ResourceId) -> Result<&Entry, MonitorError> {
+        let entry = self.entry(id)?;
+        if entry.isolated {
+            return Err(MonitorError::Isolated(id));
+        }
+        if entry.terminate.is_some() {
+            return Err(MonitorError::Terminating(id));
+        }
+        Ok(entry)
+    }
+
+    fn set_timer(&mut self, id: ResourceId, kind: TimerKind, at: Duration) {
+        if self.timers.set(key(id, kind), at) {
+            self.effects.push(Effect::EarliestChanged);
+        }
+    }
+}
+
+fn key(id: ResourceId, kind: TimerKind) -> TimerKey {
+    TimerKey {
+        resource: id.0,
+        kind,
+    }
+}
+
+fn info_of(id: ResourceId, entry: &Entry) -> ResourceInfo {
+    let pending = entry.machine.pending();
+    ResourceInfo {
+        id,
+        name: Arc::clone(&entry.name),
+        state: entry.machine.state(),
+        operation: pending.map(|p| p.operation),
+        checkpoint: pending.map(|p| p.checkpoint),
+        deadline: entry.machine.deadline(),
+        isolated: entry.isolated,
+    }
+}

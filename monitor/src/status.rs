@@ -1,0 +1,114 @@
+//! The worker's side: [`StatusHandle`], through which a pending
+//! operation's worker reports (`SetResourceStatus`).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::StatusError;
+use crate::machine::ResourceState;
+use crate::types::{ExitState, ResourceId};
+
+/// Where a [`StatusHandle`]'s reports go: the monitor's driver. A trait, so
+/// that the handle knows nothing of the driver.
+pub(crate) trait ReportSink: Send + Sync {
+    /// `SetResourceStatus(state, checkpoint)` for generation `generation`
+    /// of `resource`.
+    fn report(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        state: ResourceState,
+        checkpoint: u32,
+    ) -> Result<ExitState, StatusError>;
+}
+
+/// The status handle of one pending operation: how its worker reports
+/// progress to the monitor (`SetResourceStatus`).
+///
+/// Given to [`Resource::online`](crate::Resource::online) and
+/// [`Resource::offline`](crate::Resource::offline); clone it into the
+/// operation's worker (a clusworker `Worker`). It is tied to that one operation:
+/// once the operation has ended (the resource settled, was terminated, timed
+/// out, or a later operation began), its reports are refused with
+/// [`ExitState::Terminate`].
+///
+/// # Examples
+///
+/// ```
+/// use clusworker_monitor::{ExitState, Monitor, Outcome, Resource, ResourceState, StatusHandle};
+///
+/// struct Quick;
+/// impl Resource for Quick {
+///     fn online(&self, status: StatusHandle) -> Outcome {
+///         // Report from the entry point itself (a worker would do the same).
+///         assert_eq!(status.set_resource_status(ResourceState::OnlinePending, 1), ExitState::Continue);
+///         assert_eq!(status.set_resource_status(ResourceState::Online, 2), ExitState::Continue);
+///         Outcome::Pending
+///     }
+///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+///     fn terminate(&self) {}
+/// }
+///
+/// let monitor = Monitor::start()?;
+/// let id = monitor.add("quick", Quick);
+/// assert_eq!(monitor.online(id)?, Outcome::Pending);
+/// assert_eq!(monitor.state(id)?, ResourceState::Online);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct StatusHandle {
+    sink: Arc<dyn ReportSink>,
+    resource: ResourceId,
+    generation: u64,
+}
+
+impl StatusHandle {
+    pub(crate) fn new(sink: Arc<dyn ReportSink>, resource: ResourceId, generation: u64) -> Self {
+        StatusHandle {
+            sink,
+            resource,
+            generation,
+        }
+    }
+
+    /// Reports `state` with `checkpoint`: `SetResourceStatus`.
+    ///
+    /// A report of the pending state (`OnlinePending`, `OfflinePending`)
+    /// with a checkpoint above the last one is a heartbeat: the monitor
+    /// resets the PendingTimeout. A report of the target state (or `Failed`)
+    /// ends the operation. Returns [`ExitState::Terminate`] when the worker
+    /// should stop; a rejected report is not a heartbeat (see
+    /// [`report`](Self::report) for the reason).
+    #[doc(alias = "SetResourceStatus")]
+    pub fn set_resource_status(&self, state: ResourceState, checkpoint: u32) -> ExitState {
+        self.report(state, checkpoint)
+            .unwrap_or_else(|e| e.exit_state())
+    }
+
+    /// As [`set_resource_status`](Self::set_resource_status), and says why a
+    /// report was refused.
+    ///
+    /// # Errors
+    ///
+    /// [`StatusError`]: the report broke a rule (nothing changed), or the
+    /// operation is over. [`StatusError::exit_state`] says whether to go on.
+    pub fn report(&self, state: ResourceState, checkpoint: u32) -> Result<ExitState, StatusError> {
+        self.sink
+            .report(self.resource, self.generation, state, checkpoint)
+    }
+
+    /// The resource this handle reports for.
+    pub fn resource(&self) -> ResourceId {
+        self.resource
+    }
+}
+
+impl fmt::Debug for StatusHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StatusHandle")
+            .field("resource", &self.resource)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
