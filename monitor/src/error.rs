@@ -54,6 +54,11 @@ pub enum MonitorError {
     /// health check) while its call waited for another call of the
     /// resource to return: its entry point was never called.
     Ended(ResourceId),
+    /// [`Monitor::remove`](crate::Monitor::remove): a call of the resource
+    /// that a host waits for has not returned yet (an `Online` or
+    /// `Offline` still running after a `Terminate`, or queued). Nothing
+    /// changed; remove it once that call has returned.
+    Busy(ResourceId),
     /// [`Monitor::remove`](crate::Monitor::remove): a resource is removed
     /// only when it is `Offline`, `Failed` or `Unknown`, with no operation
     /// pending. Nothing changed.
@@ -102,6 +107,10 @@ impl fmt::Display for MonitorError {
             MonitorError::Ended(r) => write!(
                 f,
                 "resource {r}: the operation ended before its entry point could be called"
+            ),
+            MonitorError::Busy(r) => write!(
+                f,
+                "resource {r}: a call that a host waits for has not returned; remove it afterwards"
             ),
             MonitorError::NotRemovable { resource, state } => write!(
                 f,

@@ -160,16 +160,16 @@ impl Monitor {
     }
 
     /// Removes a resource that is `Offline`, `Failed` or `Unknown`, with no
-    /// operation pending and no `Terminate` running; its id is never given
-    /// again. A call of it still running (one that hung, or a health poll)
+    /// operation pending, no `Terminate` running and no call a host waits
+    /// for; its id is never given again. A call of it still running (one that hung, or a health poll)
     /// finishes on its thread, unobserved; the resource is dropped after
     /// the last one.
     ///
     /// # Errors
     ///
     /// [`MonitorError::UnknownResource`], [`MonitorError::NotRemovable`]
-    /// (take it offline first), [`MonitorError::Terminating`]. Nothing
-    /// changed.
+    /// (take it offline first), [`MonitorError::Terminating`],
+    /// [`MonitorError::Busy`]. Nothing changed.
     ///
     /// # Examples
     ///

@@ -122,7 +122,9 @@ impl MonitorState {
     }
 
     /// Removes a resource that is `Offline`, `Failed` or `Unknown` with
-    /// nothing pending. Calls of it still running finish unobserved.
+    /// nothing pending, no `Terminate` running and no call a host waits
+    /// for. Calls of it still running (a poll, a hung call) finish
+    /// unobserved.
     pub(crate) fn remove(&mut self, id: ResourceId) -> Result<(), MonitorError> {
         let entry = self.entry(id)?;
         let state = entry.machine.state();
@@ -131,6 +133,10 @@ impl MonitorState {
         }
         if entry.terminate.is_some() {
             return Err(MonitorError::Terminating(id));
+        }
+        // A host waits for it: it must learn how the call ended.
+        if [entry.busy, entry.deferred].into_iter().flatten().any(|c| c.waited) {
+            return Err(MonitorError::Busy(id));
         }
         self.timers.cancel_all(id.0);
         self.entries[id.0] = None;

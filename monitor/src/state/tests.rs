@@ -397,3 +397,23 @@ fn each_event_carries_the_instant_its_transition_was_decided() {
     let at: Vec<_> = events(&s.take_effects()).iter().map(|e| e.3).collect();
     assert_eq!(at, [ms(100), ms(101), ms(102)]);
 }
+
+/// Found by the property test: a `Terminate` that panicked leaves the
+/// resource `Failed` while the host still waits for a queued `Online`;
+/// removing it then would have left that host waiting for ever.
+#[test]
+fn remove_is_refused_while_a_host_waits_for_a_call_of_the_resource() {
+    let (mut s, id) = state();
+    let online = s.request(id, Operation::Online, ms(0)).expect("online");
+    let call = one_start(&s.take_effects());
+    s.terminate(id).expect("terminate");
+    let terminate = one_start(&s.take_effects());
+    assert!(s.call_started(&terminate, ms(1)));
+    s.call_returned(&terminate, None, ms(2));
+    let _ = s.take_effects();
+    assert_eq!(s.info(id).expect("known").state, Failed);
+    assert!(matches!(s.remove(id), Err(MonitorError::Busy(_))));
+    assert!(!s.call_started(&call, ms(3)), "superseded by the terminate");
+    assert_eq!(resolved(&s.take_effects()), [(online, CallEnd::Terminating)]);
+    s.remove(id).expect("nothing waited for any more");
+}
