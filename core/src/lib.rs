@@ -101,4 +101,3 @@ pub use cell::{Last, TakeError, WorkerCell};
 pub use platform::{AtomicWord, Platform, SlotCell};
 pub use until::Until;
 pub use word::{Request, Sleep, State, TimedOut, WorkerWord};
-

@@ -102,7 +102,10 @@ impl fmt::Display for MonitorError {
                 "resource {resource}: {entry_point} panicked; the resource is failed"
             ),
             MonitorError::Spawn(e) => {
-                write!(f, "cannot call the entry point: no call thread could be started: {e}")
+                write!(
+                    f,
+                    "cannot call the entry point: no call thread could be started: {e}"
+                )
             }
             MonitorError::Ended(r) => write!(
                 f,
@@ -199,8 +202,7 @@ impl StatusError {
     pub fn exit_state(&self) -> ExitState {
         match self {
             StatusError::Rejected(
-                ReportError::StaleCheckpoint { .. }
-                | ReportError::Unreachable { .. },
+                ReportError::StaleCheckpoint { .. } | ReportError::Unreachable { .. },
             ) => ExitState::Continue,
             _ => ExitState::Terminate,
         }

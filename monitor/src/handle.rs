@@ -63,7 +63,6 @@ use crate::types::{EntryPoint, Escalation, Event, MonitorStats, ResourceId, Reso
 /// assert!(matches!(seen[3], (ResourceState::Offline, Cause::Returned(..))));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-
 pub struct Monitor {
     driver: Arc<Driver>,
     thread: Option<JoinHandle<()>>,

@@ -115,7 +115,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-
 mod driver;
 mod error;
 mod handle;
@@ -132,8 +131,8 @@ pub use machine::{Operation, Outcome, ReportError, RequestError, ResourceState, 
 pub use resource::Resource;
 pub use status::StatusHandle;
 pub use types::{
-    Cause, EntryPoint, Escalation, EscalationReason, Event, ExitState, MonitorStats,
-    ResourceId, ResourceInfo,
+    Cause, EntryPoint, Escalation, EscalationReason, Event, ExitState, MonitorStats, ResourceId,
+    ResourceInfo,
 };
 
 /// Compile-time checks that the public handles are thread-safe.

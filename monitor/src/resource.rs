@@ -118,4 +118,3 @@ impl<R: Resource + ?Sized> Resource for Arc<R> {
         (**self).is_alive()
     }
 }
-

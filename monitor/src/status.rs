@@ -111,4 +111,3 @@ impl fmt::Debug for StatusHandle {
             .finish_non_exhaustive()
     }
 }
-

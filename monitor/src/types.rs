@@ -241,4 +241,3 @@ pub struct MonitorStats {
     /// Calls queued for a call thread and not yet begun.
     pub queued_calls: usize,
 }
-

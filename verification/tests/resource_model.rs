@@ -9,7 +9,7 @@
 use core::time::Duration;
 
 use clusworker_monitor::machine::{
-    Operation, Report, ReportError, RequestError, ResourceMachine, ResourceState, Timeouts, Outcome,
+    Operation, Outcome, Report, ReportError, RequestError, ResourceMachine, ResourceState, Timeouts,
 };
 use proptest::prelude::*;
 

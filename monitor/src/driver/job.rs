@@ -23,7 +23,11 @@ pub(super) struct EntryCall {
 }
 
 impl EntryCall {
-    pub(super) fn new(driver: Arc<Driver>, spec: CallSpec, resource: Quiet<Arc<dyn Resource>>) -> Self {
+    pub(super) fn new(
+        driver: Arc<Driver>,
+        spec: CallSpec,
+        resource: Quiet<Arc<dyn Resource>>,
+    ) -> Self {
         EntryCall {
             driver,
             spec,

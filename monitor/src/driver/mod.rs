@@ -318,7 +318,10 @@ impl Driver {
                     let wait = self.timer.wait_timeout(core, at - now);
                     wait.unwrap_or_else(PoisonError::into_inner).0
                 }
-                None => self.timer.wait(core).unwrap_or_else(PoisonError::into_inner),
+                None => self
+                    .timer
+                    .wait(core)
+                    .unwrap_or_else(PoisonError::into_inner),
             };
             core.wakeups += 1;
         }

@@ -59,14 +59,21 @@
 //! assert_eq!((failed.from, failed.to), (ResourceState::OnlinePending, ResourceState::Failed));
 //! ```
 
+// This module is the monitor's no_std part: core only, no allocation.
+#![deny(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
+
 mod error;
-mod machine;
 mod outcome;
+mod resource;
 mod state;
 mod timeouts;
 
 pub use error::{ReportError, RequestError, TimeoutError};
-pub use machine::{PendingOp, Report, ResourceMachine, Transition};
 pub use outcome::Outcome;
+pub use resource::{PendingOp, Report, ResourceMachine, Transition};
 pub use state::{InvalidStateValue, Operation, ResourceState};
 pub use timeouts::Timeouts;

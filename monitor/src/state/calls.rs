@@ -60,7 +60,11 @@ impl MonitorState {
     pub(super) fn advance(&mut self, id: ResourceId, end: CallEnd) {
         let entry = self.entry_mut(id);
         entry.generation += 1;
-        let end = if entry.isolated { CallEnd::Isolated } else { end };
+        let end = if entry.isolated {
+            CallEnd::Isolated
+        } else {
+            end
+        };
         if let Some(c) = entry.busy.as_mut() {
             let queued = !c.started && c.entry_point != EntryPoint::Terminate;
             if queued && c.superseded.is_none() {
@@ -75,7 +79,13 @@ impl MonitorState {
     /// Applies transition `t` of `id`, decided at `now`: its event, and the
     /// timers it starts or stops (the polls while `Online`, the heartbeat
     /// while pending).
-    pub(super) fn transition(&mut self, id: ResourceId, t: Transition, cause: Cause, now: Duration) {
+    pub(super) fn transition(
+        &mut self,
+        id: ResourceId,
+        t: Transition,
+        cause: Cause,
+        now: Duration,
+    ) {
         let entry = self.entry_mut(id);
         let name = Arc::clone(&entry.name);
         if t.from != t.to || matches!(cause, Cause::Escalated(_)) {
@@ -132,7 +142,11 @@ impl MonitorState {
         entry.isolated = true;
         let name = Arc::clone(&entry.name);
         self.fail(id, Cause::Escalated(entry_point), now);
-        for kind in [TimerKind::Heartbeat, TimerKind::LooksAlive, TimerKind::IsAlive] {
+        for kind in [
+            TimerKind::Heartbeat,
+            TimerKind::LooksAlive,
+            TimerKind::IsAlive,
+        ] {
             self.timers.cancel(key(id, kind));
         }
         self.effects.push(Effect::Escalate(Escalation {
@@ -195,7 +209,10 @@ impl MonitorState {
         if let Some(end) = skip {
             *slot = None;
             self.resolve(call, end);
-            let poll = matches!(call.entry_point, EntryPoint::LooksAlive | EntryPoint::IsAlive);
+            let poll = matches!(
+                call.entry_point,
+                EntryPoint::LooksAlive | EntryPoint::IsAlive
+            );
             if poll && online && !isolated {
                 self.arm_poll(spec.resource, call.entry_point, now);
             }

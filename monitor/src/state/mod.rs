@@ -109,7 +109,11 @@ impl MonitorState {
 
     /// Calls made and not yet returned nor declared hung.
     pub(crate) fn calls_in_flight(&self) -> usize {
-        self.entries.iter().flatten().map(Entry::calls_in_flight).sum()
+        self.entries
+            .iter()
+            .flatten()
+            .map(Entry::calls_in_flight)
+            .sum()
     }
 
     /// Adds a resource, `Offline`.
@@ -129,13 +133,20 @@ impl MonitorState {
         let entry = self.entry(id)?;
         let state = entry.machine.state();
         if state.is_pending() || state == ResourceState::Online {
-            return Err(MonitorError::NotRemovable { resource: id, state });
+            return Err(MonitorError::NotRemovable {
+                resource: id,
+                state,
+            });
         }
         if entry.terminate.is_some() {
             return Err(MonitorError::Terminating(id));
         }
         // A host waits for it: it must learn how the call ended.
-        if [entry.busy, entry.deferred].into_iter().flatten().any(|c| c.waited) {
+        if [entry.busy, entry.deferred]
+            .into_iter()
+            .flatten()
+            .any(|c| c.waited)
+        {
             return Err(MonitorError::Busy(id));
         }
         self.timers.cancel_all(id.0);

@@ -96,7 +96,10 @@ impl World {
                     }
                 }
                 Effect::Resolve(call, _) => {
-                    prop_assert!(self.waiting.remove(&call), "{call:?} resolved once, and waited");
+                    prop_assert!(
+                        self.waiting.remove(&call),
+                        "{call:?} resolved once, and waited"
+                    );
                     prop_assert!(self.resolved.insert(call));
                 }
                 _ => {}
@@ -117,7 +120,9 @@ impl World {
                 continue;
             }
             let info = s.info(ResourceId(i));
-            let state = info.map(|i| i.state).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let state = info
+                .map(|i| i.state)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             let last = self.last.get(&i).copied().unwrap_or(ResourceState::Offline);
             prop_assert_eq!(state, last, "resource {}: the state is the last event's", i);
         }

@@ -79,7 +79,12 @@ fn online_done_starts_one_call_and_settles_online_with_polls_armed() {
     assert_eq!((call.call, call.entry_point), (call_id, EntryPoint::Online));
     assert_eq!(
         events(&fx),
-        [(Offline, OnlinePending, Cause::Requested(Operation::Online), ms(0))]
+        [(
+            Offline,
+            OnlinePending,
+            Cause::Requested(Operation::Online),
+            ms(0)
+        )]
     );
     assert_eq!(s.timer_count(), 1, "the heartbeat");
     assert!(s.call_started(&call, ms(2)));
@@ -127,7 +132,10 @@ fn a_report_in_time_beats_the_expiry_and_moves_the_heartbeat_without_touching_ti
     let g = call.generation;
     // Reports at 99 ms: just in time. The heap is not touched.
     let timers = s.timer_count();
-    assert_eq!(s.report(id, g, OnlinePending, 1, ms(99)), Ok(ExitState::Continue));
+    assert_eq!(
+        s.report(id, g, OnlinePending, 1, ms(99)),
+        Ok(ExitState::Continue)
+    );
     assert!(!s.has_effects(), "a heartbeat decides nothing");
     assert_eq!(s.timer_count(), timers);
     // The old deadline fires: nothing expires, it is set again.
@@ -138,7 +146,9 @@ fn a_report_in_time_beats_the_expiry_and_moves_the_heartbeat_without_touching_ti
     let late = s.report(id, g, OnlinePending, 2, ms(199));
     assert!(matches!(
         late,
-        Err(StatusError::Rejected(crate::machine::ReportError::Late { .. }))
+        Err(StatusError::Rejected(
+            crate::machine::ReportError::Late { .. }
+        ))
     ));
     assert!(s.fire(ms(199)));
     let fx = s.take_effects();
@@ -238,7 +248,10 @@ fn offline_asked_while_a_poll_runs_waits_for_it_and_never_overlaps() {
     s.call_returned(&poll, Some(Answer::Alive(false)), ms(70));
     let fx = s.take_effects();
     let call = one_start(&fx);
-    assert_eq!((call.call, call.entry_point), (offline, EntryPoint::Offline));
+    assert_eq!(
+        (call.call, call.entry_point),
+        (offline, EntryPoint::Offline)
+    );
     assert!(events(&fx).is_empty(), "a moot poll fails nothing");
 }
 
@@ -294,10 +307,18 @@ fn terminate_during_a_running_online_ends_it_and_the_late_return_is_moot() {
     assert!(s.call_started(&t, ms(2)));
     s.call_returned(&t, Some(Answer::Terminated), ms(3));
     let fx = s.take_effects();
-    assert_eq!(events(&fx), [(OnlinePending, Offline, Cause::Terminated, ms(3))]);
-    assert_eq!(resolved(&fx), [(term, CallEnd::Answered(Answer::Terminated))]);
+    assert_eq!(
+        events(&fx),
+        [(OnlinePending, Offline, Cause::Terminated, ms(3))]
+    );
+    assert_eq!(
+        resolved(&fx),
+        [(term, CallEnd::Answered(Answer::Terminated))]
+    );
     // A new online waits for the old (moot) call to return.
-    let again = s.request(id, Operation::Online, ms(4)).expect("offline now");
+    let again = s
+        .request(id, Operation::Online, ms(4))
+        .expect("offline now");
     assert!(starts(&s.take_effects()).is_empty());
     let pending = CallEnd::Answered(Answer::Outcome(Outcome::Pending));
     s.call_returned(&call, Some(Answer::Outcome(Outcome::Pending)), ms(5));
@@ -330,7 +351,10 @@ fn a_queued_call_whose_operation_ended_before_it_began_is_not_made() {
     s.terminate(id).expect("terminate");
     let _ = s.take_effects();
     assert!(!s.call_started(&call, ms(1)), "terminated before it began");
-    assert_eq!(resolved(&s.take_effects()), [(online, CallEnd::Terminating)]);
+    assert_eq!(
+        resolved(&s.take_effects()),
+        [(online, CallEnd::Terminating)]
+    );
 }
 
 #[test]
@@ -382,7 +406,9 @@ fn each_event_carries_the_instant_its_transition_was_decided() {
     let polls = Polls::default();
     let mut s = MonitorState::new(polls);
     let timeouts = Timeouts::new(ms(100), ms(300)).expect("valid timeouts");
-    let ids: Vec<_> = (0..3).map(|i| s.add(Arc::from(format!("r{i}")), timeouts)).collect();
+    let ids: Vec<_> = (0..3)
+        .map(|i| s.add(Arc::from(format!("r{i}")), timeouts))
+        .collect();
     for &id in &ids {
         s.request(id, Operation::Online, ms(0)).expect("online");
         let call = one_start(&s.take_effects());
@@ -414,6 +440,9 @@ fn remove_is_refused_while_a_host_waits_for_a_call_of_the_resource() {
     assert_eq!(s.info(id).expect("known").state, Failed);
     assert!(matches!(s.remove(id), Err(MonitorError::Busy(_))));
     assert!(!s.call_started(&call, ms(3)), "superseded by the terminate");
-    assert_eq!(resolved(&s.take_effects()), [(online, CallEnd::Terminating)]);
+    assert_eq!(
+        resolved(&s.take_effects()),
+        [(online, CallEnd::Terminating)]
+    );
     s.remove(id).expect("nothing waited for any more");
 }
