@@ -4,16 +4,12 @@
 #[cfg(unix)]
 pub(crate) use clusworker_posix::thread::set_current_name;
 #[cfg(unix)]
-pub(crate) use clusworker_posix::{
-    Default as Park, OsError, thread::Start, thread::Thread, thread::spawn,
-};
+pub(crate) use clusworker_posix::{OsError, Park, thread::Start, thread::Thread, thread::spawn};
 
 #[cfg(windows)]
 pub(crate) use clusworker_windows::thread::set_current_name;
 #[cfg(windows)]
-pub(crate) use clusworker_windows::{
-    Default as Park, OsError, thread::Start, thread::Thread, thread::spawn,
-};
+pub(crate) use clusworker_windows::{OsError, Park, thread::Start, thread::Thread, thread::spawn};
 
 #[cfg(not(any(unix, windows)))]
 compile_error!(

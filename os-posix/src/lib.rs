@@ -8,7 +8,7 @@
 //!     word, the cheapest possible;
 //!   - [`Condvar`] (every Unix): a fixed table of pthread mutex/condvar pairs
 //!     hashed by the word's address, the portable fallback.
-//! - [`Default`](type@Default): the one `clusworker` uses: `Futex` on Linux unless the
+//! - [`Park`]: the one `clusworker` parks on: `Futex` on Linux unless the
 //!   `condvar` feature is on, `Condvar` elsewhere.
 //! - [`clock::now`][]: `CLOCK_MONOTONIC`.
 //!
@@ -22,7 +22,7 @@
 //! # #[cfg(unix)] {
 //! use std::time::Duration;
 //! use clusworker_core::{Request, Sleep, WorkerWord};
-//! use clusworker_posix::Default as Park;
+//! use clusworker_posix::Park;
 //!
 //! let word: WorkerWord<Park> = WorkerWord::new();
 //! std::thread::scope(|s| {
@@ -51,11 +51,11 @@ pub use futex::Futex;
     any(target_os = "linux", target_os = "android"),
     not(feature = "condvar")
 ))]
-pub type Default = Futex;
+pub type Park = Futex;
 /// The platform `clusworker` parks on: [`Futex`] on Linux, [`Condvar`] on
 /// other Unix systems or when the `condvar` feature is enabled.
 #[cfg(not(all(
     any(target_os = "linux", target_os = "android"),
     not(feature = "condvar")
 )))]
-pub type Default = Condvar;
+pub type Park = Condvar;

@@ -7,7 +7,7 @@
 //! - [`WaitOnAddress`]: the [`Platform`](clusworker_core::Platform) that
 //!   parks on the worker word itself with `WaitOnAddress` /
 //!   `WakeByAddressAll` (Windows 8 and later), the Windows futex.
-//! - [`Default`](type@Default): the one `clusworker` uses, [`WaitOnAddress`].
+//! - [`Park`]: the one `clusworker` parks on, [`WaitOnAddress`].
 //! - [`clock::now`][]: `QueryPerformanceCounter`.
 //!
 //! The names and shapes are those of `clusworker-posix`, so that
@@ -44,7 +44,7 @@
 //! # #[cfg(windows)] {
 //! use std::time::Duration;
 //! use clusworker_core::{Request, Sleep, WorkerWord};
-//! use clusworker_windows::Default as Park;
+//! use clusworker_windows::Park;
 //!
 //! let word: WorkerWord<Park> = WorkerWord::new();
 //! std::thread::scope(|s| {
@@ -66,4 +66,4 @@ pub use error::OsError;
 pub use wait_on_address::WaitOnAddress;
 
 /// The platform `clusworker` parks on: [`WaitOnAddress`].
-pub type Default = WaitOnAddress;
+pub type Park = WaitOnAddress;
