@@ -11,7 +11,8 @@
 //! - The timer thread waits on [`Driver::timer`] until the earliest
 //!   deadline, then fires the due timers in batches of [`BATCH`], with a
 //!   fresh `now` for each and the lock released between batches, so a
-//!   storm of expiries never holds the lock for long. Only a timer that
+//!   storm of expiries never holds the lock for long; the calls a burst
+//!   decides are submitted when it is over. Only a timer that
 //!   becomes the earliest notifies it: an idle monitor sleeps.
 //! - A host thread's `online` / `offline` / `terminate` decides under the
 //!   lock, then waits on [`Driver::done`] until the state resolves its call
@@ -117,16 +118,21 @@ impl Driver {
     }
 
     /// Carries out what the state decided: events sent and hosts' results
-    /// stored under the lock, then, released, calls submitted, threads
-    /// woken and hooks run.
-    fn apply(&self, mut core: MutexGuard<'_, Core>) {
+    /// stored under the lock, then, released, the rest ([`Later`]).
+    fn apply(&self, core: MutexGuard<'_, Core>) {
+        let mut later = Later::default();
+        self.drain(core, &mut later);
+        later.run(self);
+    }
+
+    /// The part of [`apply`](Self::apply) done under the lock: sends the
+    /// events, stores the hosts' results and wakes them, and gathers what
+    /// must wait for the lock's release into `later`.
+    fn drain(&self, mut core: MutexGuard<'_, Core>, later: &mut Later) {
         if !core.state.has_effects() {
             return;
         }
-        let mut jobs: Vec<Box<dyn CallJob>> = Vec::new();
-        let mut escalations = Vec::new();
-        let (mut stuck, mut back) = (0, 0);
-        let (mut wake_hosts, mut wake_timer) = (false, false);
+        let mut wake_hosts = false;
         for effect in core.state.take_effects() {
             match effect {
                 Effect::Event(e) => core.subscribers.retain(|s| s.send(e.clone()).is_ok()),
@@ -135,32 +141,24 @@ impl Driver {
                     let driver = self.me.upgrade();
                     if let (Some(Some(r)), Some(driver)) = (resource, driver) {
                         let resource = Quiet::new(Arc::clone(r));
-                        jobs.push(Box::new(EntryCall::new(driver, spec, resource)));
+                        later
+                            .jobs
+                            .push(Box::new(EntryCall::new(driver, spec, resource)));
                     }
                 }
                 Effect::Resolve(call, end) => {
                     core.results.insert(call, end);
                     wake_hosts = true;
                 }
-                Effect::Escalate(e) => escalations.push(e),
-                Effect::CallHung => stuck += 1,
-                Effect::HungReturned => back += 1,
-                Effect::EarliestChanged => wake_timer = true,
+                Effect::Escalate(e) => later.escalations.push(e),
+                Effect::CallHung => later.stuck += 1,
+                Effect::HungReturned => later.back += 1,
+                Effect::EarliestChanged => later.wake_timer = true,
             }
         }
         drop(core);
         if wake_hosts {
             self.done.notify_all();
-        }
-        if wake_timer {
-            self.timer.notify_one();
-        }
-        if stuck + back > 0 {
-            self.calls.hung(stuck, back);
-        }
-        self.calls.submit(jobs);
-        for e in &escalations {
-            self.escalate(e);
         }
     }
 
@@ -300,12 +298,28 @@ impl Driver {
             if core.stop {
                 return;
             }
-            let mut fired = 0;
-            while fired < BATCH && core.state.fire(self.now()) {
-                fired += 1;
+            // A burst is fired batch by batch, the lock released between
+            // batches (reports get through); the calls it decides are
+            // submitted once it is over, so that the call threads do not
+            // take the CPU from the timer thread while events are due.
+            let mut later = Later::default();
+            loop {
+                let mut fired = 0;
+                while fired < BATCH && core.state.fire(self.now()) {
+                    fired += 1;
+                }
+                if fired == 0 {
+                    break;
+                }
+                self.drain(core, &mut later);
+                core = self.lock();
+                if core.stop {
+                    break;
+                }
             }
-            if fired > 0 {
-                self.apply(core);
+            if !later.is_empty() {
+                drop(core);
+                later.run(self);
                 core = self.lock();
                 continue;
             }
@@ -324,6 +338,39 @@ impl Driver {
                     .unwrap_or_else(PoisonError::into_inner),
             };
             core.wakeups += 1;
+        }
+    }
+}
+
+/// What the state decided that is carried out after the lock's release.
+#[derive(Default)]
+struct Later {
+    jobs: Vec<Box<dyn CallJob>>,
+    escalations: Vec<Escalation>,
+    /// Calls declared hung, and hung calls that came back.
+    stuck: usize,
+    back: usize,
+    wake_timer: bool,
+}
+
+impl Later {
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+            && self.escalations.is_empty()
+            && self.stuck + self.back == 0
+            && !self.wake_timer
+    }
+
+    fn run(self, driver: &Driver) {
+        if self.wake_timer {
+            driver.timer.notify_one();
+        }
+        if self.stuck + self.back > 0 {
+            driver.calls.hung(self.stuck, self.back);
+        }
+        driver.calls.submit(self.jobs);
+        for e in &self.escalations {
+            driver.escalate(e);
         }
     }
 }

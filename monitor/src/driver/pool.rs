@@ -10,6 +10,9 @@
 //! - Threads are started outside every lock (the count is reserved under
 //!   the pool's lock, the thread started after it is released) and never
 //!   while the monitor's lock is held: the driver submits after unlocking.
+//!   A submitter starts at most one thread; each new thread starts the
+//!   next one if the queue still needs it, so a burst does not make the
+//!   submitter (the timer thread) pay for dozens of thread starts.
 //! - An idle thread exits after [`KEEP_ALIVE`].
 //! - If a thread cannot be started and no thread is left to run the
 //!   queue, the queued calls are handed back ([`CallJob::cannot_run`]).
@@ -86,23 +89,26 @@ impl CallThreads {
         self.top_up(q);
     }
 
-    /// Starts threads, up to the bound, for the queued jobs that the idle
-    /// threads will not take: reserved under the lock, started after it.
+    /// Starts one thread if the queued jobs outnumber the idle threads and
+    /// the bound leaves room: reserved under the lock, started after it.
+    /// Each thread, as it starts, does the same, so a burst grows the pool
+    /// by a chain of starts on the pool's own threads, and whoever submits
+    /// (the timer thread, in a storm of expiries) starts at most one.
     fn top_up(self: &Arc<Self>, mut q: MutexGuard<'_, Queue>) {
-        let wanted = q.jobs.len().saturating_sub(q.idle);
-        let room = (self.max + q.hung).saturating_sub(q.threads);
-        let start = wanted.min(room);
-        q.threads += start;
+        let wanted = q.jobs.len() > q.idle;
+        let room = q.threads < self.max + q.hung;
+        if !(wanted && room) {
+            return;
+        }
+        q.threads += 1;
         q.peak = q.peak.max(q.threads);
         drop(q);
-        for _ in 0..start {
-            let pool = Arc::clone(self);
-            let spawned = thread::Builder::new()
-                .name("clusworker-call".to_string())
-                .spawn(move || pool.serve());
-            if let Err(e) = spawned {
-                self.not_started(&e);
-            }
+        let pool = Arc::clone(self);
+        let spawned = thread::Builder::new()
+            .name("clusworker-call".to_string())
+            .spawn(move || pool.serve());
+        if let Err(e) = spawned {
+            self.not_started(&e);
         }
     }
 
@@ -122,7 +128,9 @@ impl CallThreads {
     }
 
     /// A call thread's loop.
-    fn serve(&self) {
+    fn serve(self: Arc<Self>) {
+        // Grow the pool further if the queue still needs it.
+        self.top_up(self.lock());
         let mut q = self.lock();
         loop {
             if let Some(job) = q.jobs.pop_front() {
