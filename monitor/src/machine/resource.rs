@@ -99,8 +99,40 @@ pub enum Report {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceMachine {
     state: ResourceState,
-    pending: Option<PendingOp>,
+    pending: Option<Packed>,
     timeouts: Timeouts,
+}
+
+/// A [`PendingOp`] as the machine keeps it: the time in nanoseconds
+/// (saturated), 16 bytes instead of 32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Packed {
+    operation: Operation,
+    checkpoint: u32,
+    last_report: u64,
+}
+
+impl Packed {
+    const fn pack(p: PendingOp) -> Packed {
+        let n = p.last_report.as_nanos();
+        Packed {
+            operation: p.operation,
+            checkpoint: p.checkpoint,
+            last_report: if n > u64::MAX as u128 {
+                u64::MAX
+            } else {
+                n as u64
+            },
+        }
+    }
+
+    const fn unpack(self) -> PendingOp {
+        PendingOp {
+            operation: self.operation,
+            checkpoint: self.checkpoint,
+            last_report: Duration::from_nanos(self.last_report),
+        }
+    }
 }
 
 impl ResourceMachine {
@@ -136,7 +168,10 @@ impl ResourceMachine {
     /// pending state.
     #[inline]
     pub const fn pending(&self) -> Option<PendingOp> {
-        self.pending
+        match self.pending {
+            Some(p) => Some(p.unpack()),
+            None => None,
+        }
     }
 
     /// The timeouts.
@@ -149,7 +184,7 @@ impl ResourceMachine {
     /// again. `None` when nothing is pending (or the deadline is beyond the
     /// range of `Duration`).
     pub const fn deadline(&self) -> Option<Duration> {
-        match self.pending {
+        match self.pending() {
             Some(p) => self.timeouts.heartbeat_deadline(p.last_report),
             None => None,
         }
@@ -188,11 +223,11 @@ impl ResourceMachine {
                 state: self.state,
             });
         }
-        self.pending = Some(PendingOp {
+        self.pending = Some(Packed::pack(PendingOp {
             operation,
             checkpoint: 0,
             last_report: now,
-        });
+        }));
         Ok(self.go(operation.pending_state()))
     }
 
@@ -210,7 +245,7 @@ impl ResourceMachine {
         checkpoint: u32,
         now: Duration,
     ) -> Result<Report, ReportError> {
-        let Some(mut p) = self.pending else {
+        let Some(mut p) = self.pending() else {
             return Err(ReportError::NotPending { state: self.state });
         };
         if !p.operation.can_reach(state) {
@@ -233,7 +268,7 @@ impl ResourceMachine {
             }
             p.checkpoint = checkpoint;
             p.last_report = max(p.last_report, now);
-            self.pending = Some(p);
+            self.pending = Some(Packed::pack(p));
             return Ok(Report::Heartbeat { checkpoint });
         }
         Ok(Report::Settled(self.settle(state)))
@@ -252,13 +287,13 @@ impl ResourceMachine {
         outcome: Outcome,
         now: Duration,
     ) -> Option<Report> {
-        let mut p = self.pending.filter(|p| p.operation == operation)?;
+        let mut p = self.pending().filter(|p| p.operation == operation)?;
         match outcome {
             Outcome::Done => Some(Report::Settled(self.settle(operation.target()))),
             Outcome::Failed(_) => Some(Report::Settled(self.settle(ResourceState::Failed))),
             Outcome::Pending => {
                 p.last_report = max(p.last_report, now);
-                self.pending = Some(p);
+                self.pending = Some(Packed::pack(p));
                 Some(Report::Heartbeat {
                     checkpoint: p.checkpoint,
                 })

@@ -38,8 +38,20 @@ use super::error::TimeoutError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timeouts {
-    pending: Duration,
-    deadlock: Duration,
+    /// In nanoseconds (saturated at `u64::MAX`, some 584 years): half the
+    /// size of two `Duration`s, for the monitor's per-resource footprint.
+    pending: u64,
+    deadlock: u64,
+}
+
+/// `d` in nanoseconds, saturated at `u64::MAX`.
+const fn nanos(d: Duration) -> u64 {
+    let n = d.as_nanos();
+    if n > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        n as u64
+    }
 }
 
 impl Timeouts {
@@ -68,27 +80,30 @@ impl Timeouts {
                 requested: deadlock,
             });
         }
-        Ok(Timeouts { pending, deadlock })
+        Ok(Timeouts {
+            pending: nanos(pending),
+            deadlock: nanos(deadlock),
+        })
     }
 
     /// The heartbeat actually used: the lower of PendingTimeout and
     /// DeadlockTimeout.
     pub const fn pending(&self) -> Duration {
-        if self.pending.as_nanos() <= self.deadlock.as_nanos() {
-            self.pending
+        if self.pending <= self.deadlock {
+            Duration::from_nanos(self.pending)
         } else {
-            self.deadlock
+            Duration::from_nanos(self.deadlock)
         }
     }
 
     /// PendingTimeout as it was set, which may exceed DeadlockTimeout.
     pub const fn requested_pending(&self) -> Duration {
-        self.pending
+        Duration::from_nanos(self.pending)
     }
 
     /// DeadlockTimeout: the bound on any entry-point call.
     pub const fn deadlock(&self) -> Duration {
-        self.deadlock
+        Duration::from_nanos(self.deadlock)
     }
 
     /// When a pending operation whose last valid report (or start) was at
@@ -102,8 +117,8 @@ impl Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            pending: Self::DEFAULT_PENDING,
-            deadlock: Self::DEFAULT_DEADLOCK,
+            pending: nanos(Self::DEFAULT_PENDING),
+            deadlock: nanos(Self::DEFAULT_DEADLOCK),
         }
     }
 }

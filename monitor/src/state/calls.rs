@@ -8,7 +8,7 @@ use crate::machine::{Operation, Report, ResourceState, Transition};
 use crate::types::{Cause, EntryPoint, Escalation, EscalationReason, Event, ResourceId};
 
 use super::effects::{Answer, CallEnd, CallId, CallSpec, Effect};
-use super::entry::Call;
+use super::entry::{Call, Superseded};
 use super::timers::TimerKind;
 use super::{MonitorState, key};
 
@@ -57,11 +57,11 @@ impl MonitorState {
     /// Moves the generation of `id` on: the pending operation's handles,
     /// timers and calls are moot. A deferred call is dropped, and a queued
     /// one will not be made; their hosts learn `end`.
-    pub(super) fn advance(&mut self, id: ResourceId, end: CallEnd) {
+    pub(super) fn advance(&mut self, id: ResourceId, end: Superseded) {
         let entry = self.entry_mut(id);
         entry.generation += 1;
         let end = if entry.isolated {
-            CallEnd::Isolated
+            Superseded::Isolated
         } else {
             end
         };
@@ -72,7 +72,7 @@ impl MonitorState {
             }
         }
         if let Some(c) = entry.deferred.take() {
-            self.resolve(c, end);
+            self.resolve(c, end.into());
         }
     }
 
@@ -124,7 +124,7 @@ impl MonitorState {
 
     /// Fails `id` (if it is not already), moving its generation on.
     pub(super) fn fail(&mut self, id: ResourceId, cause: Cause, now: Duration) {
-        self.advance(id, CallEnd::Ended);
+        self.advance(id, Superseded::Ended);
         let t = self.entry_mut(id).machine.fail();
         self.transition(id, t, cause, now);
     }
@@ -201,7 +201,7 @@ impl MonitorState {
         let skip = match call.entry_point {
             EntryPoint::Terminate => None,
             _ if isolated => Some(CallEnd::Isolated),
-            EntryPoint::Online | EntryPoint::Offline => call.superseded,
+            EntryPoint::Online | EntryPoint::Offline => call.superseded.map(CallEnd::from),
             EntryPoint::LooksAlive | EntryPoint::IsAlive => {
                 (call.generation != generation || !online).then_some(CallEnd::Ended)
             }

@@ -20,7 +20,28 @@ pub(crate) struct Call {
     pub(crate) started: bool,
     /// Its operation ended before a call thread began it, thus: it will not
     /// be made.
-    pub(crate) superseded: Option<CallEnd>,
+    pub(crate) superseded: Option<Superseded>,
+}
+
+/// Why a call will not be made after all: what its host learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Superseded {
+    /// The operation ended (timed out, failed).
+    Ended,
+    /// A `Terminate` ended it.
+    Terminating,
+    /// Another call of the resource hung.
+    Isolated,
+}
+
+impl From<Superseded> for CallEnd {
+    fn from(s: Superseded) -> CallEnd {
+        match s {
+            Superseded::Ended => CallEnd::Ended,
+            Superseded::Terminating => CallEnd::Terminating,
+            Superseded::Isolated => CallEnd::Isolated,
+        }
+    }
 }
 
 /// One resource.

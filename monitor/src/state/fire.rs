@@ -6,7 +6,7 @@ use crate::machine::ResourceState;
 use crate::types::{Cause, EntryPoint, ResourceId};
 
 use super::MonitorState;
-use super::effects::CallEnd;
+use super::entry::Superseded;
 use super::timers::TimerKind;
 
 impl MonitorState {
@@ -51,7 +51,7 @@ impl MonitorState {
                 let Some(t) = entry.machine.expire(now) else {
                     return;
                 };
-                self.advance(id, CallEnd::Ended);
+                self.advance(id, Superseded::Ended);
                 self.transition(id, t, Cause::HeartbeatExpired, now);
                 if self.entry_mut(id).terminate.is_none() {
                     self.make_call(id, EntryPoint::Terminate, false);

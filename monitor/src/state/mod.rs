@@ -47,7 +47,7 @@ pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{Operation, Report, ResourceMachine, ResourceState, Timeouts};
 use crate::types::{Cause, EntryPoint, ExitState, ResourceId, ResourceInfo};
-use entry::Entry;
+use entry::{Entry, Superseded};
 use timers::{TimerKey, TimerKind, Timers};
 
 /// The health-poll intervals (`None`: never polled).
@@ -171,7 +171,7 @@ impl MonitorState {
                 error,
             })?;
         self.entry_mut(id).machine = machine;
-        self.advance(id, CallEnd::Ended);
+        self.advance(id, Superseded::Ended);
         self.transition(id, t, Cause::Requested(op), now);
         if let Some(deadline) = machine.deadline() {
             self.set_timer(id, TimerKind::Heartbeat, deadline);
@@ -187,7 +187,7 @@ impl MonitorState {
     /// refused from now on) and queues the `Terminate` call.
     pub(crate) fn terminate(&mut self, id: ResourceId) -> Result<CallId, MonitorError> {
         self.callable(id)?;
-        self.advance(id, CallEnd::Terminating);
+        self.advance(id, Superseded::Terminating);
         self.timers.cancel(key(id, TimerKind::Heartbeat));
         Ok(self.make_call(id, EntryPoint::Terminate, true))
     }

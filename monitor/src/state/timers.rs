@@ -62,9 +62,15 @@ impl TimerKey {
 /// No node: the key is not armed.
 const NONE: u32 = u32::MAX;
 
+/// `d` in nanoseconds, saturated at `u64::MAX` (some 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    at: Duration,
+    /// The deadline in nanoseconds (saturated): 24-byte nodes.
+    at: u64,
     /// Arming order: equal deadlines fire first armed, first fired.
     seq: u64,
     slot: u32,
@@ -101,14 +107,14 @@ impl Timers {
 
     /// The earliest deadline.
     pub(crate) fn next(&self) -> Option<Duration> {
-        self.heap.first().map(|n| n.at)
+        self.heap.first().map(|n| Duration::from_nanos(n.at))
     }
 
     /// When `key` fires, if it is armed.
     #[cfg(test)]
     pub(crate) fn get(&self, key: TimerKey) -> Option<Duration> {
         let p = *self.pos.get(key.slot())?;
-        (p != NONE).then(|| self.heap[p as usize].at)
+        (p != NONE).then(|| Duration::from_nanos(self.heap[p as usize].at))
     }
 
     /// Arms `key` at `at`, moving it if it was armed. Returns whether it is
@@ -118,7 +124,7 @@ impl Timers {
         debug_assert!(slot < self.pos.len(), "timer of an unknown resource");
         self.seq += 1;
         let node = Node {
-            at,
+            at: nanos(at),
             seq: self.seq,
             slot: slot as u32,
         };
@@ -157,7 +163,7 @@ impl Timers {
     /// Removes and returns the earliest timer if it is due at `now`.
     pub(crate) fn pop_due(&mut self, now: Duration) -> Option<TimerKey> {
         let first = *self.heap.first()?;
-        if first.at > now {
+        if first.at > nanos(now) {
             return None;
         }
         self.remove_at(0);
