@@ -296,6 +296,38 @@ fn a_waker_that_panics_when_the_exit_wakes_it_does_not_kill_the_pool_thread() {
     the_pool_still_runs_jobs(&pool);
 }
 
+/// A waker that counts its wakes.
+struct CountingWaker(Arc<AtomicUsize>);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn a_panicking_waker_does_not_leave_the_other_waiters_of_the_exit_unwoken() {
+    let _w = watchdog("a_panicking_waker_does_not_leave_the_other_waiters_of_the_exit_unwoken");
+    let (wakes, panics) = (counter(), counter());
+    let worker = Worker::spawn(|ctx| {
+        let _ = ctx.sleep(Duration::MAX);
+    })
+    .expect("spawn");
+    {
+        // The list wakes the newest waiter first: the panicking one.
+        let mut calm = pin!(worker.exited());
+        let waker = Waker::from(Arc::new(CountingWaker(wakes.clone())));
+        let mut cx = TaskContext::from_waker(&waker);
+        assert!(calm.as_mut().poll(&mut cx).is_pending());
+        let mut wild = pin!(worker.exited());
+        register(wild.as_mut(), &panics);
+        assert_eq!(worker.terminate(), Terminate::First);
+        dropped("the panicking waker", &panics, 1);
+        dropped("the other waiter's waker", &wakes, 1);
+    }
+    workers_still_work();
+}
+
 /// `within`, for a closure borrowing the test's locals.
 fn bounded_ref<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     common::within("a bounded call", f)

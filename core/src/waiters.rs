@@ -29,11 +29,13 @@
 //! release with `Release`: the lock orders every use of the list and nodes.
 //!
 //! A waker whose `wake` panics unwinds out of the setter (the request or the
-//! exit, whose bit is set by then), as it would out of any wake-up; the
-//! wakers still in its batch are dropped unwoken and the nodes still linked
-//! stay linked. If the setter was the exit, `complete` then never sets
+//! exit, whose bit is set by then), as it would out of any wake-up; but
+//! first, while it unwinds, the setter wakes every other waiter for its bit
+//! (the rest of the batch and of the list: `WakeRest`), so no other future
+//! is left unwoken. If the setter was the exit, `complete` then never sets
 //! `COMPLETED`: the storage is never freed (a leak, never a use after
-//! free). Wakers of the usual executors do not panic.
+//! free); clusworker's worker and pool threads catch the panic there.
+//! Wakers of the usual executors do not panic.
 //!
 //! # Why a node cannot dangle
 //!
@@ -140,6 +142,38 @@ impl<P: Platform> Drop for Guard<'_, P> {
     }
 }
 
+/// A batch of wakers being woken, outside the lock. A waker is the
+/// executor's code and may panic: then, while that panic unwinds, the
+/// guard's `Drop` wakes the rest of the batch, and the rest of the list if
+/// there may be more, so that one panicking waker never leaves the other
+/// futures unwoken. (A second waker that panics during that unwinding
+/// aborts the process, as any panic during unwinding does.)
+struct WakeRest<'a, P: Platform> {
+    waiters: &'a Waiters<P>,
+    bits: u32,
+    batch: [Option<Waker>; BATCH],
+    /// The list may hold more nodes waiting for `bits`.
+    more: bool,
+}
+
+impl<P: Platform> WakeRest<'_, P> {
+    fn wake_batch(&mut self) {
+        for waker in self.batch.iter_mut().filter_map(Option::take) {
+            waker.wake();
+        }
+    }
+}
+
+impl<P: Platform> Drop for WakeRest<'_, P> {
+    fn drop(&mut self) {
+        // Reached with wakers left only when one of them panicked.
+        self.wake_batch();
+        if self.more {
+            self.waiters.wake(self.bits);
+        }
+    }
+}
+
 impl<P: Platform> Waiters<P> {
     pub(crate) fn new() -> Self {
         Waiters {
@@ -242,9 +276,16 @@ impl<P: Platform> Waiters<P> {
                     cur = next;
                 }
             }
-            for waker in batch.iter_mut().filter_map(Option::take) {
-                waker.wake();
-            }
+            let mut rest = WakeRest {
+                waiters: self,
+                bits,
+                batch,
+                more: taken == BATCH,
+            };
+            rest.wake_batch();
+            // Done without a panic: nothing left for the guard.
+            rest.more = false;
+            drop(rest);
             if taken < BATCH {
                 return;
             }
