@@ -83,6 +83,11 @@ use job::{Job, Run};
 /// its threads run what is still queued (each routine sees the request at
 /// once) and then exit. [`shutdown`](Self::shutdown) waits, under a
 /// deadline.
+///
+/// A user value whose `Drop` panics (a detached job's result or panic
+/// payload, a routine dropped unrun) never kills a pool thread: the panic
+/// is caught, reported by the panic hook, and what that `Drop` left undone
+/// is leaked; see the [module docs](self).
 pub struct Pool {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
