@@ -1,4 +1,5 @@
-//! [`Builder`]: a worker with a name or a stack size, and [`SpawnError`].
+//! How a worker starts: [`Worker::spawn`], [`Builder`] (a worker with a
+//! name or a stack size), and [`SpawnError`].
 
 use std::ffi::CString;
 use std::fmt;
@@ -7,6 +8,28 @@ use std::io;
 use crate::context::Context;
 use crate::packet;
 use crate::worker::Worker;
+
+impl<T: Send + 'static> Worker<T> {
+    /// Starts a worker running `routine` on a new OS thread.
+    ///
+    /// Fails only if the OS cannot start a thread; the error carries the OS
+    /// code, and nothing is leaked (the routine is dropped unrun).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let worker = clusworker::Worker::spawn(|_ctx| 6 * 7)?;
+    /// assert_eq!(worker.join().ok(), Some(42));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "ClusWorkerCreate")]
+    pub fn spawn<F>(routine: F) -> Result<Worker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+    {
+        Builder::new().spawn(routine)
+    }
+}
 
 /// Configures a worker before it starts.
 ///

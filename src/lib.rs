@@ -39,7 +39,8 @@ pub use clusworker_core::State;
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
 pub use future::{Exited, TerminateRequested};
-pub use worker::{Terminate, Worker};
+pub use wait::Terminate;
+pub use worker::Worker;
 
 /// Compile-time checks that the public handles are thread-safe.
 const _: () = {

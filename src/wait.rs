@@ -1,6 +1,7 @@
 //! How a handle waits for its routine: shared by [`Worker`](crate::Worker)
 //! and [`PoolWorker`](crate::pool::PoolWorker), which differ only in how
-//! they tell "the caller is the routine itself".
+//! they tell "the caller is the routine itself"; and what a terminate did,
+//! [`Terminate`].
 
 use std::hint::spin_loop;
 use std::thread;
@@ -10,7 +11,33 @@ use clusworker_core::{Request, WorkerWord};
 
 use crate::error::WaitError;
 use crate::sys::Park;
-use crate::worker::Terminate;
+
+/// What [`Worker::terminate`](crate::Worker::terminate) (or
+/// [`PoolWorker::terminate`](crate::pool::PoolWorker::terminate)) did.
+///
+/// # Examples
+///
+/// ```
+/// use clusworker::{Terminate, Worker};
+/// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
+/// assert_eq!(worker.terminate(), Terminate::First); // requested, and waited
+/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested); // at once
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Terminate {
+    /// This call made the terminate request, and waited until the routine
+    /// returned (it may have returned before the call).
+    First,
+    /// Another call had already made the request; this one returned at
+    /// once, without waiting, as `ClusWorkerTerminate` does. Use
+    /// [`Worker::wait_timeout`](crate::Worker::wait_timeout) to wait as well.
+    AlreadyRequested,
+    /// Called on the worker's own thread: the request was made (if it was
+    /// not already) and nothing waited, since waiting would deadlock.
+    OwnThread,
+}
 
 /// How long a waiter spins and yields before it parks: [`settle`].
 pub(crate) const SETTLE: Duration = Duration::from_micros(20);

@@ -8,19 +8,19 @@ use std::time::Duration;
 
 use clusworker_core::{Last, State, WorkerWord};
 
-use crate::builder::{Builder, SpawnError};
-use crate::context::Context;
 use crate::error::{JoinOwnThread, WaitError};
 use crate::packet::{self, Header};
 use crate::sys::{Park, Thread};
-use crate::wait;
+use crate::wait::{self, Terminate};
 
 /// A worker thread that can be asked to terminate: `CLUS_WORKER`, done
 /// right.
 ///
-/// Created by [`Worker::spawn`] or [`Builder::spawn`]. The routine gets a
-/// [`Context`] to poll ([`Context::check_terminate`]) and to sleep on
-/// ([`Context::sleep`]); the handle requests terminate and waits for the exit.
+/// Created by [`Worker::spawn`] or [`Builder::spawn`](crate::Builder::spawn).
+/// The routine gets a [`Context`](crate::Context) to poll
+/// ([`Context::check_terminate`](crate::Context::check_terminate)) and to
+/// sleep on ([`Context::sleep`](crate::Context::sleep)); the handle requests
+/// terminate and waits for the exit.
 ///
 /// - `Worker<T>` is `Send + Sync`: any number of threads may terminate and
 ///   wait for one worker at once, exactly one of them is
@@ -107,44 +107,6 @@ const _: () = assert!(
     size_of::<Worker<()>>() <= 16,
     "a Worker must be no larger than a CLUS_WORKER"
 );
-
-/// What [`Worker::terminate`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Terminate {
-    /// This call made the terminate request, and waited until the routine
-    /// returned (it may have returned before the call).
-    First,
-    /// Another call had already made the request; this one returned at
-    /// once, without waiting, as `ClusWorkerTerminate` does. Use
-    /// [`Worker::wait_timeout`] to wait as well.
-    AlreadyRequested,
-    /// Called on the worker's own thread: the request was made (if it was
-    /// not already) and nothing waited, since waiting would deadlock.
-    OwnThread,
-}
-
-impl<T: Send + 'static> Worker<T> {
-    /// Starts a worker running `routine` on a new OS thread.
-    ///
-    /// Fails only if the OS cannot start a thread; the error carries the OS
-    /// code, and nothing is leaked (the routine is dropped unrun).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let worker = clusworker::Worker::spawn(|_ctx| 6 * 7)?;
-    /// assert_eq!(worker.join().ok(), Some(42));
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// ```
-    #[doc(alias = "ClusWorkerCreate")]
-    pub fn spawn<F>(routine: F) -> Result<Worker<T>, SpawnError>
-    where
-        F: FnOnce(&Context) -> T + Send + 'static,
-    {
-        Builder::new().spawn(routine)
-    }
-}
 
 impl<T> Worker<T> {
     pub(crate) fn from_parts(header: NonNull<Header<T>>, thread: Thread) -> Self {

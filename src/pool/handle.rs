@@ -11,8 +11,7 @@ use clusworker_core::{State, WorkerWord};
 use super::job::{JobId, Outcome, is_current};
 use crate::error::{JoinOwnThread, WaitError};
 use crate::sys::Park;
-use crate::wait;
-use crate::worker::Terminate;
+use crate::wait::{self, Terminate};
 
 /// A worker routine running (or queued) on a [`Pool`](super::Pool): the
 /// [`Worker`](crate::Worker) API, without a thread of its own.
