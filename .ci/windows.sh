@@ -74,7 +74,8 @@ GNU=(--target x86_64-pc-windows-gnu)
 MSVC=(--target x86_64-pc-windows-msvc)
 # The crates that build for Windows. verification/ and benches/ are
 # Unix-only harnesses (pthread and futex peers, valgrind, loom).
-CRATES=(-p clusworker -p clusworker-core -p clusworker-windows -p clusworker-capi)
+CRATES=(-p clusworker -p clusworker-core -p clusworker-windows -p clusworker-capi
+        -p clusworker-test-support)
 
 step "tests of clusworker-windows under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-windows --lib --tests "$@"
@@ -102,10 +103,11 @@ step "clippy for x86_64-pc-windows-msvc and x86_64-pc-windows-gnu"
 # crates build on; its own tests are target-independent and linted by the
 # native clippy step of .ci/run (rustc-web's newer lints would otherwise
 # fail this step on code the native toolchain accepts).
-LINT=(-p clusworker -p clusworker-windows -p clusworker-capi --all-targets)
+LINT=(-p clusworker -p clusworker-windows -p clusworker-capi -p clusworker-test-support
+      --all-targets)
 cargo clippy "${BUILD[@]}" "${MSVC[@]}" "${LINT[@]}" -- -D warnings
 # On windows-gnu only, clippy 1.96 flags the thread_local!s of two test
-# helpers (tests/common/mod.rs, tests/own_thread.rs) as "can be made
+# helpers (test-support/src/watchdog.rs, tests/own_thread.rs) as "can be made
 # `const`": a false positive, their initialisers are `const { .. }` already
 # (the native clippy and the msvc target agree). Allowed for this step only.
 cargo clippy "${BUILD[@]}" "${GNU[@]}" "${LINT[@]}" -- -D warnings \

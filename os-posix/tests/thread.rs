@@ -2,8 +2,6 @@
 //! sizes and their errors, and thread names; and the clock.
 #![cfg(unix)]
 
-mod common;
-
 use std::ffi::{CStr, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -12,7 +10,7 @@ use std::time::Duration;
 
 use clusworker_posix::OsError;
 use clusworker_posix::thread::{self, MAX_NAME, MIN_STACK, Thread};
-use common::{eventually, watchdog};
+use clusworker_test_support::{eventually, watchdog};
 
 /// Adds one to the `AtomicUsize` that `arg` points to.
 extern "C" fn bump(arg: *mut c_void) -> *mut c_void {

@@ -12,17 +12,14 @@
 //! holds their handles) while it counts: the count is process-wide.
 #![cfg(windows)]
 
-#[path = "../../os-posix/tests/common/mod.rs"]
-mod common;
-
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use clusworker::{Builder, Terminate, Worker};
+use clusworker_test_support::{eventually, watchdog};
 use clusworker_windows::thread;
-use common::{eventually, watchdog};
 use windows_sys::Win32::Foundation::{CloseHandle, GetHandleInformation, HANDLE};
 use windows_sys::Win32::System::Threading::{
     CreateEventW, GetCurrentProcess, GetProcessHandleCount,

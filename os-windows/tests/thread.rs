@@ -3,18 +3,15 @@
 //! tests of `os-posix/tests/thread.rs`, with the Windows error codes.
 #![cfg(windows)]
 
-#[path = "../../os-posix/tests/common/mod.rs"]
-mod common;
-
 use std::ffi::{CStr, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
+use clusworker_test_support::{eventually, watchdog};
 use clusworker_windows::OsError;
 use clusworker_windows::thread::{self, MIN_STACK, Thread};
-use common::{eventually, watchdog};
 use windows_sys::Win32::Foundation::{
     ERROR_COMMITMENT_LIMIT, ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY,
 };

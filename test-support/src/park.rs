@@ -1,24 +1,73 @@
-// The platform-independent park tests, shared by `os-posix/tests/park.rs`
-// and `os-windows/tests/park.rs` with `include!`: each test is generic
-// over `P: Platform`, and the including file's `on_every_platform!`
-// instantiates it for the platforms of its system.
+//! The tests of a [`Platform`] on real threads: the core protocol
+//! (`WorkerWord`, `WorkerCell`) and the platform's own `wait` / `wake_all`
+//! and clock. Each test is written once here, generic over the platform;
+//! [`park_tests!`](crate::park_tests) instantiates all of them as `#[test]`s
+//! for one platform of a backend (`clusworker-posix`: `Futex`, `Condvar`;
+//! `clusworker-windows`: `WaitOnAddress`).
+//!
+//! Every wait that a wake-up must end runs on a thread of its own, with no
+//! timeout or one ([`GIVE_UP`]) that outlasts the test's bound ([`LONG`]):
+//! a lost wake-up fails the test, rather than hanging it or passing slowly
+//! when the wait re-checks at its own timeout.
 
-on_every_platform!(
-    sleep_is_always_woken_by_terminate,
-    sleep_elapses_without_terminate_and_ends_at_once_after_it,
-    sleepers_on_many_words_each_wake_on_their_own_terminate,
-    exactly_one_request_is_first,
-    several_waiters_all_see_complete_and_exactly_one_takes,
-    timed_wait_times_out_when_nothing_completes,
-    complete_twice_gives_the_second_value_back,
-    take_before_exit_is_not_exited_and_twice_is_already_taken,
-    unclaimed_result_is_dropped_exactly_once_with_the_cell,
-    release_racing_complete_makes_exactly_one_side_last,
-    release_and_complete_in_sequence_say_who_is_last,
-    state_goes_running_terminating_exited,
-    platform_wait_returns_on_change_timeout_and_wake,
-    platform_clock_is_monotonic,
-);
+use std::hint::spin_loop;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+use clusworker_core::word::{EXIT_WAITER, EXITED, SLEEPER, TERMINATE};
+use clusworker_core::{
+    Last, Platform, Request, Sleep, State, TakeError, TimedOut, WorkerCell, WorkerWord,
+};
+
+use crate::{Counted, Drops, GIVE_UP, LONG, Rng, StartLine, eventually};
+
+/// Instantiates every test of [`park`](crate::park) as a `#[test]` for the
+/// platform type given, each under its own watchdog named `PREFIX::test`.
+/// Use it inside a module named after the platform.
+///
+/// # Examples
+///
+/// In `tests/park.rs` of a backend:
+///
+/// ```ignore
+/// mod futex {
+///     clusworker_test_support::park_tests!("futex", clusworker_posix::Futex);
+/// }
+/// ```
+#[macro_export]
+macro_rules! park_tests {
+    ($prefix:literal, $platform:ty) => {
+        $crate::park_tests!(
+            @each $prefix, $platform,
+            sleep_is_always_woken_by_terminate,
+            sleep_elapses_without_terminate_and_ends_at_once_after_it,
+            sleepers_on_many_words_each_wake_on_their_own_terminate,
+            exactly_one_request_is_first,
+            several_waiters_all_see_complete_and_exactly_one_takes,
+            timed_wait_times_out_when_nothing_completes,
+            complete_twice_gives_the_second_value_back,
+            take_before_exit_is_not_exited_and_twice_is_already_taken,
+            unclaimed_result_is_dropped_exactly_once_with_the_cell,
+            release_racing_complete_makes_exactly_one_side_last,
+            release_and_complete_in_sequence_say_who_is_last,
+            state_goes_running_terminating_exited,
+            platform_wait_returns_on_change_timeout_and_wake,
+            platform_clock_is_monotonic,
+        );
+    };
+    (@each $prefix:literal, $platform:ty, $($test:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                let _w = $crate::watchdog(concat!($prefix, "::", stringify!($test)));
+                $crate::park::$test::<$platform>();
+            }
+        )*
+    };
+}
 
 /// Runs `f` on a thread of its own; its value comes back through
 /// [`report`]. Not scoped, so that a thread stuck forever fails the test
@@ -57,7 +106,10 @@ fn jitter(rng: &mut Rng) {
     }
 }
 
-fn sleep_is_always_woken_by_terminate<P: Platform>() {
+/// A sleep (timed or not, one or two sleepers) always ends on a terminate
+/// request, wherever the request lands: before the sleep, racing its start, or
+/// after the sleeper announced itself.
+pub fn sleep_is_always_woken_by_terminate<P: Platform>() {
     let mut rng = Rng::new(0x51EE_9000);
     for round in 0..400 {
         let word: Arc<WorkerWord<P>> = Arc::new(WorkerWord::new());
@@ -108,7 +160,9 @@ fn sleep_is_always_woken_by_terminate<P: Platform>() {
     }
 }
 
-fn sleep_elapses_without_terminate_and_ends_at_once_after_it<P: Platform>() {
+/// Without a request a sleep elapses; after one, every sleep, even
+/// `Duration::MAX`, ends at once.
+pub fn sleep_elapses_without_terminate_and_ends_at_once_after_it<P: Platform>() {
     let word: WorkerWord<P> = WorkerWord::new();
     for d in [
         Duration::ZERO,
@@ -135,7 +189,10 @@ fn sleep_elapses_without_terminate_and_ends_at_once_after_it<P: Platform>() {
     }
 }
 
-fn sleepers_on_many_words_each_wake_on_their_own_terminate<P: Platform>() {
+/// Sleepers on many words at once each wake on their own word's request,
+/// and a word not terminated sleeps on through a neighbour's wake-up (on the
+/// condvar table, words share buckets).
+pub fn sleepers_on_many_words_each_wake_on_their_own_terminate<P: Platform>() {
     // Many words at once: each wake-up must reach its own word's sleeper
     // (on the condvar table, words share buckets, so wake-ups cross between
     // words).
@@ -185,7 +242,9 @@ fn sleepers_on_many_words_each_wake_on_their_own_terminate<P: Platform>() {
     assert_eq!(report("the quiet sleeper", &q), Sleep::Elapsed);
 }
 
-fn exactly_one_request_is_first<P: Platform>() {
+/// Of racing terminate requests exactly one wins (`First`, or
+/// `AlreadyExited` after the exit); the others are `AlreadyRequested`.
+pub fn exactly_one_request_is_first<P: Platform>() {
     const THREADS: usize = 4;
     for round in 0..200 {
         let cell: WorkerCell<P, usize> = WorkerCell::new();
@@ -226,7 +285,9 @@ fn exactly_one_request_is_first<P: Platform>() {
     }
 }
 
-fn several_waiters_all_see_complete_and_exactly_one_takes<P: Platform>() {
+/// Several waiters all see the completion; exactly one of them takes the
+/// result.
+pub fn several_waiters_all_see_complete_and_exactly_one_takes<P: Platform>() {
     const WAITERS: usize = 3;
     let mut rng = Rng::new(0x0EA1_7E25);
     for round in 0..200 {
@@ -277,7 +338,8 @@ fn several_waiters_all_see_complete_and_exactly_one_takes<P: Platform>() {
     }
 }
 
-fn timed_wait_times_out_when_nothing_completes<P: Platform>() {
+/// A timed wait for the exit times out when nothing completes.
+pub fn timed_wait_times_out_when_nothing_completes<P: Platform>() {
     let cell: WorkerCell<P, u8> = WorkerCell::new();
     let timeouts = [
         Some(Duration::ZERO),
@@ -321,9 +383,11 @@ fn timed_wait_times_out_when_nothing_completes<P: Platform>() {
     assert_eq!(cell.take(), Ok(9));
 }
 
-fn complete_twice_gives_the_second_value_back<P: Platform>() {
+/// A second `complete` is refused and gives its value back; the first value
+/// stays. Of racing completers, exactly one stores.
+pub fn complete_twice_gives_the_second_value_back<P: Platform>() {
     let drops = Drops::new();
-    let cell: WorkerCell<P, common::Counted> = WorkerCell::new();
+    let cell: WorkerCell<P, Counted> = WorkerCell::new();
     assert!(matches!(cell.complete(drops.value(1)), Ok(Last::No)));
     let second = cell
         .complete(drops.value(2))
@@ -372,7 +436,9 @@ fn complete_twice_gives_the_second_value_back<P: Platform>() {
     }
 }
 
-fn take_before_exit_is_not_exited_and_twice_is_already_taken<P: Platform>() {
+/// `take` is `NotExited` before the exit (even after a request), then gives the
+/// result once; later `take`s are `AlreadyTaken`.
+pub fn take_before_exit_is_not_exited_and_twice_is_already_taken<P: Platform>() {
     let cell: WorkerCell<P, String> = WorkerCell::new();
     assert_eq!(cell.take(), Err(TakeError::NotExited));
     assert_eq!(cell.word().request_terminate(), Request::First);
@@ -389,15 +455,16 @@ fn take_before_exit_is_not_exited_and_twice_is_already_taken<P: Platform>() {
     );
 }
 
-fn unclaimed_result_is_dropped_exactly_once_with_the_cell<P: Platform>() {
+/// A result nobody takes is dropped exactly once, with the cell.
+pub fn unclaimed_result_is_dropped_exactly_once_with_the_cell<P: Platform>() {
     let drops = Drops::new();
 
     // Never completed: nothing to drop.
-    drop(WorkerCell::<P, common::Counted>::new());
+    drop(WorkerCell::<P, Counted>::new());
     assert_eq!(drops.count(), 0);
 
     // Completed on another thread, never taken: the cell drops it.
-    let cell: WorkerCell<P, common::Counted> = WorkerCell::new();
+    let cell: WorkerCell<P, Counted> = WorkerCell::new();
     thread::scope(|s| {
         s.spawn(|| assert!(matches!(cell.complete(drops.value(1)), Ok(Last::No))));
     });
@@ -410,14 +477,14 @@ fn unclaimed_result_is_dropped_exactly_once_with_the_cell<P: Platform>() {
     );
 
     // Released and completed (the detached case): still dropped once.
-    let cell: WorkerCell<P, common::Counted> = WorkerCell::new();
+    let cell: WorkerCell<P, Counted> = WorkerCell::new();
     assert_eq!(cell.release(), Last::No);
     assert!(matches!(cell.complete(drops.value(2)), Ok(Last::Yes)));
     drop(cell);
     assert_eq!(drops.count(), 2);
 
     // Taken: the cell does not drop it again.
-    let cell: WorkerCell<P, common::Counted> = WorkerCell::new();
+    let cell: WorkerCell<P, Counted> = WorkerCell::new();
     assert!(cell.complete(drops.value(3)).is_ok());
     let v = cell.take().expect("exited");
     drop(cell);
@@ -426,12 +493,13 @@ fn unclaimed_result_is_dropped_exactly_once_with_the_cell<P: Platform>() {
     assert_eq!(drops.count(), 3);
 }
 
-fn release_racing_complete_makes_exactly_one_side_last<P: Platform>() {
+/// `release` racing `complete`: exactly one side is `Last::Yes`.
+pub fn release_racing_complete_makes_exactly_one_side_last<P: Platform>() {
     let drops = Drops::new();
     const ROUNDS: usize = 1000;
     let mut handle_last = 0;
     for round in 0..ROUNDS {
-        let cell: WorkerCell<P, common::Counted> = WorkerCell::new();
+        let cell: WorkerCell<P, Counted> = WorkerCell::new();
         let start = StartLine::new(2);
         let (released, completed) = thread::scope(|s| {
             let r = s.spawn(|| {
@@ -464,7 +532,9 @@ fn release_racing_complete_makes_exactly_one_side_last<P: Platform>() {
     println!("release was last in {handle_last} of {ROUNDS} rounds");
 }
 
-fn release_and_complete_in_sequence_say_who_is_last<P: Platform>() {
+/// `release` and `complete` in either order: the later one is last, and a
+/// second `release` never is.
+pub fn release_and_complete_in_sequence_say_who_is_last<P: Platform>() {
     let cell: WorkerCell<P, u8> = WorkerCell::new();
     assert_eq!(cell.complete(1), Ok(Last::No));
     assert_eq!(
@@ -485,7 +555,8 @@ fn release_and_complete_in_sequence_say_who_is_last<P: Platform>() {
     assert_eq!(cell.complete(2), Err(2));
 }
 
-fn state_goes_running_terminating_exited<P: Platform>() {
+/// The state goes `Running` → `Terminating` → `Exited`.
+pub fn state_goes_running_terminating_exited<P: Platform>() {
     let cell: WorkerCell<P, ()> = WorkerCell::new();
     let word = cell.word();
     assert_eq!(word.state(), State::Running);
@@ -506,7 +577,9 @@ fn state_goes_running_terminating_exited<P: Platform>() {
     assert_eq!(cell.word().state(), State::Exited);
 }
 
-fn platform_wait_returns_on_change_timeout_and_wake<P: Platform<Word = AtomicU32>>() {
+/// `Platform::wait` returns at once when the word differs, at a short timeout,
+/// and on `wake_all` whatever its timeout (up to `Duration::MAX`).
+pub fn platform_wait_returns_on_change_timeout_and_wake<P: Platform<Word = AtomicU32>>() {
     // Every blocking call runs on a reporting thread: if one never returns,
     // the test fails instead of hanging.
     let word = Arc::new(AtomicU32::new(5));
@@ -541,7 +614,9 @@ fn platform_wait_returns_on_change_timeout_and_wake<P: Platform<Word = AtomicU32
     P::wake_all(&word);
 }
 
-fn platform_clock_is_monotonic<P: Platform>() {
+/// The platform's clock never goes back, and a 2 ms sleep advances it by 2 ms
+/// at least.
+pub fn platform_clock_is_monotonic<P: Platform>() {
     let mut last = P::now();
     for _ in 0..10_000 {
         let now = P::now();
