@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::mem::MaybeUninit;
+use core::sync::atomic::Ordering::AcqRel;
 
 use crate::platform::{Platform, SlotCell};
 use crate::word::{CLAIMED, COMPLETED, COMPLETING, EXITED, RELEASED, WorkerWord};
@@ -95,9 +96,14 @@ impl<P: Platform, T> WorkerCell<P, T> {
     /// ([`release`](Self::release)), in which case the caller is the last
     /// user of the storage.
     pub fn complete(&self, value: T) -> Result<Last, T> {
-        // Claim the writer's role. `AcqRel` is more than needed (the RMW's
-        // atomicity alone makes the claim unique); it keeps reasoning simple.
-        let claimed = self.word.fetch_or(COMPLETING);
+        // Claim the writer's role. `AcqRel` is more than needed, and no
+        // model fails with `Relaxed`: the RMW's atomicity alone makes the
+        // claim unique; the slot is written after it and published by the
+        // exit's CAS; a losing caller touches nothing; and a `release` that
+        // came before is acquired by the exit's CAS (it reads a later value
+        // of the same chain of RMWs). Kept `AcqRel`: one RMW per exit, and
+        // it keeps reasoning simple.
+        let claimed = self.word.fetch_or(COMPLETING, AcqRel);
         if claimed & COMPLETING != 0 {
             return Err(value);
         }
@@ -128,7 +134,14 @@ impl<P: Platform, T> WorkerCell<P, T> {
         if self.word.bits() & EXITED == 0 {
             return Err(TakeError::NotExited);
         }
-        if self.word.fetch_or(CLAIMED) & CLAIMED != 0 {
+        // `AcqRel` is more than needed, and no model fails with `Relaxed`:
+        // the RMW's atomicity makes the claim unique, the `Acquire` above
+        // already ordered the slot's write before the read below, and the
+        // claim publishes nothing (`Drop` reads `CLAIMED` only with
+        // `&mut self`). Either acquire alone is enough: with both dropped,
+        // loom's `a_take_that_returns_ok_sees_the_routines_writes` reports a
+        // causality violation. Kept `AcqRel`: one RMW per join.
+        if self.word.fetch_or(CLAIMED, AcqRel) & CLAIMED != 0 {
             return Err(TakeError::AlreadyTaken);
         }
         Ok(self.slot.with_mut(|slot| {
@@ -152,8 +165,14 @@ impl<P: Platform, T> WorkerCell<P, T> {
     ///
     /// Must be called at most once per cell; a second call returns `No`.
     pub fn release(&self) -> Last {
-        // `AcqRel`, paired with `complete`'s `COMPLETED` RMW: see there.
-        let old = self.word.fetch_or(RELEASED);
+        // `AcqRel`, paired with `complete`'s RMW that sets `COMPLETED`
+        // (`publish_exit`): `Release` lets the writer that sees `RELEASED`
+        // free after the handle's last use; `Acquire` lets a handle that
+        // sees `COMPLETED` free after the writer's last use. (Either half
+        // dropped: loom's
+        // `a_handle_that_lets_go_first_is_ordered_before_the_writers_free`
+        // reports a use racing the free.)
+        let old = self.word.fetch_or(RELEASED, AcqRel);
         if old & RELEASED == 0 && old & COMPLETED != 0 {
             Last::Yes
         } else {
@@ -165,7 +184,8 @@ impl<P: Platform, T> WorkerCell<P, T> {
 impl<P: Platform, T> Drop for WorkerCell<P, T> {
     fn drop(&mut self) {
         // `&mut self`: every other user is gone, and whatever ended their use
-        // (a join, a last RMW) ordered their writes before this read.
+        // (a join, a last RMW) ordered their writes before this read, so
+        // `Relaxed` would do here; `bits` is `Acquire` for its other callers.
         let bits = self.word.bits();
         if bits & EXITED != 0 && bits & CLAIMED == 0 {
             self.slot.with_mut(|slot| {

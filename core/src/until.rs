@@ -3,6 +3,7 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
+use core::sync::atomic::Ordering::AcqRel;
 use core::task::{Context, Poll};
 
 use crate::platform::Platform;
@@ -65,13 +66,21 @@ impl<P: Platform> Future for Until<'_, P> {
         this.registered = true;
         let word = this.word;
         // Link *then* announce with an RMW and re-check what it read (the
-        // `word` module's notes, "Async waiters"). `AcqRel`: releases the
-        // link to the setter's RMW; acquires the setter's writes.
+        // `word` module's notes, "Async waiters"). `Acquire`: a `Ready`
+        // from this RMW synchronises with the setter, as `check_terminate`
+        // does (`Release` alone: loom's
+        // `terminated_future_vs_request_no_lost_wakeup_and_the_requesters_writes_visible`
+        // reports a causality violation). The `Release` half is more than
+        // needed, and no model fails without it: the link is published to
+        // the setter by the list's lock, not by this RMW (the word module's
+        // notes say why the lock alone is enough). Kept `AcqRel`, as is the
+        // setter's RMW: the pair orders the link by itself too, a second
+        // guard beside the lock, for one RMW per wait.
         // SAFETY: the node is pinned (above) and `Drop` removes it before it
         // goes; it is only ever linked into this word's list.
         let ready = unsafe {
             word.waiters().register(&this.node, cx.waker(), || {
-                word.fetch_or(ASYNC_WAITER) & mask != 0
+                word.fetch_or(ASYNC_WAITER, AcqRel) & mask != 0
             })
         };
         if ready {

@@ -131,7 +131,12 @@ impl<P: Platform> Drop for Guard<'_, P> {
     fn drop(&mut self) {
         let lock = &self.waiters.lock;
         // Swap in 0 (the trait has no `swap`): one CAS when nobody waits, a
-        // second when a contender has added `CONTENDED`.
+        // second when a contender has added `CONTENDED`. Success `Release`:
+        // the next holder's `Acquire` sees every use of the list and nodes
+        // made under the lock (`Relaxed`: every `loom_async` model reports
+        // two unordered writes of a node or the head). Failure `Relaxed`,
+        // the weakest: the value only feeds the next try, and the CAS that
+        // succeeds carries the ordering.
         let mut cur = LOCKED;
         while let Err(actual) = lock.compare_exchange(cur, 0, Release, Relaxed) {
             cur = actual;
@@ -183,6 +188,12 @@ impl<P: Platform> Waiters<P> {
     }
 
     fn lock(&self) -> Guard<'_, P> {
+        // Both RMWs `Acquire`: the one that finds the lock free synchronises
+        // with the last holder's unlock, so its uses of the list come first
+        // (either one `Relaxed`: every `loom_async` model reports two
+        // unordered writes of a node or the head). This lock is also what
+        // orders the list against the word's RMWs: see the `word` module's
+        // notes, "Async waiters".
         if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
             // Held: mark it contended, and block until the holder's release
             // (which sees `CONTENDED` and wakes us). `wait` returns at once

@@ -22,15 +22,24 @@
 //! # Notes about memory ordering
 //!
 //! - **Terminate → check.** `request_terminate` sets `TERMINATE` with a
-//!   `Release` read-modify-write; `check_terminate` is one `Acquire` load.
-//!   A terminate request therefore *synchronises with* a `check_terminate`
-//!   that returns `true`: whatever the terminator wrote before its request is
-//!   visible to the worker after the check. On x86-64 and AArch64 the
-//!   `Acquire` load is an ordinary load instruction.
+//!   `Release` read-modify-write; every read through which the routine can
+//!   learn of it acquires: `check_terminate` (one `Acquire` load), each
+//!   load and the failed sleeper CAS of `sleep`, and the loads and the RMW
+//!   of the `terminated` future. A terminate request therefore
+//!   *synchronises with* a `check_terminate` that returns `true` (and a
+//!   `sleep` that returns `Terminated`, a `terminated` that resolves):
+//!   whatever the terminator wrote before its request is visible to the
+//!   worker after it. On x86-64 the `Acquire` load is an ordinary load
+//!   instruction (on AArch64, `ldar` or `ldapr`).
 //! - **Exit → wait.** The worker writes its result and then sets `EXITED`
-//!   with a `Release` read-modify-write; every waiter reads `EXITED` with
-//!   `Acquire` before it touches the result. This is the edge the result slot
-//!   rests on.
+//!   with a `Release` read-modify-write; every read through which a waiter
+//!   can learn of it acquires (`is_exited`, `state`, `bits`, each load and
+//!   the failed waiter CAS of `wait_exited`, the `exited` future), before
+//!   it touches the result. This is the edge the result slot rests on.
+//! - **What the orderings are checked by.** Each one is weakened one step
+//!   at a time and the loom models are run: the weakening is caught by a
+//!   model (named beside it), or the comment beside it says why the weaker
+//!   one would do. `VERIFICATION.md` has the list.
 //! - **No lost wake-up.** The known trap (tokio #7874, libc++ #76807) is a
 //!   flag set with a `Release` store on one side and a "sleeper" flag set with
 //!   a store on the other, each side then reading the other's flag: both
@@ -68,18 +77,27 @@
 //!   if the value it returns has `ASYNC_WAITER`, take the list's lock and
 //!   wake the nodes waiting for that bit. The same one-word argument as for
 //!   sleepers: either the future's RMW comes first in the word's
-//!   modification order, so the setter sees `ASYNC_WAITER`; its RMW
-//!   acquires the future's, which the future made while holding the list's
-//!   lock, so the setter's lock comes after the future's unlock and finds
-//!   the node linked (see the `waiters` module); or the setter's RMW comes
-//!   first and the future's RMW returns the condition. `check_terminate`
-//!   stays one load: the bit is only read by the setters, and only costs
-//!   them anything once a future has waited.
+//!   modification order, so the setter sees `ASYNC_WAITER` and takes the
+//!   list's lock, which it can only get after the future's unlock and so
+//!   finds the node linked; or the setter's RMW comes first and the
+//!   future's RMW returns the condition. The list's lock alone (`Acquire`
+//!   to take it, `Release` to give it back) makes the first case work: had
+//!   the setter taken the lock *before* the future, the setter's unlock
+//!   would synchronise with the future's lock, so the setter's RMW on the
+//!   word (made before its lock) would happen before the future's (made
+//!   after its lock) and come first in the word's modification order,
+//!   against the case. So neither word RMW needs an ordering for the
+//!   list's sake: the future's acquires only because it may return `Ready`
+//!   from it. (loom cannot show this one: its RMWs read the last value in
+//!   the order it runs them, so no weakening of these two RMWs' other
+//!   halves can fail a model.) `check_terminate` stays one load: the bit is
+//!   only read by the setters, and only costs them anything once a future
+//!   has waited.
 
 use core::fmt;
 use core::hint::spin_loop;
 use core::marker::PhantomData;
-use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use core::sync::atomic::Ordering::{self, AcqRel, Acquire, Relaxed};
 use core::time::Duration;
 
 use crate::deadline::Deadline;
@@ -140,7 +158,9 @@ pub enum Request {
     First,
     /// This call made the request, but the routine had already returned.
     AlreadyExited,
-    /// Another call made the request before this one.
+    /// Another call made the request before this one. This one does not
+    /// synchronise with it: to see what the first terminator wrote, wait
+    /// for what it waits for (the exit, say).
     AlreadyRequested,
 }
 
@@ -212,6 +232,10 @@ impl<P: Platform> WorkerWord<P> {
     #[doc(alias = "ClusWorkerCheckTerminate")]
     #[inline(always)]
     pub fn check_terminate(&self) -> bool {
+        // `Acquire`: a `true` synchronises with the request's `Release`
+        // RMW. (`Relaxed`: loom's
+        // `a_check_terminate_that_returns_true_sees_the_terminators_writes`
+        // reports a causality violation.)
         self.word.load(Acquire) & TERMINATE != 0
     }
 
@@ -224,6 +248,11 @@ impl<P: Platform> WorkerWord<P> {
     /// The raw bits, for diagnostics and tests.
     #[inline]
     pub fn bits(&self) -> u32 {
+        // `Acquire`: `state` returning `Exited` and an `Until` resolving on
+        // its first load synchronise through it, and `take` reads the slot
+        // after it. (`Relaxed`: loom's
+        // `a_state_that_returns_exited_sees_the_routines_writes` and the
+        // async `…_writes_visible` models report causality violations.)
         self.word.load(Acquire)
     }
 
@@ -236,14 +265,26 @@ impl<P: Platform> WorkerWord<P> {
     #[doc(alias = "ClusWorkerTerminate")]
     pub fn request_terminate(&self) -> Request {
         // Read before the RMW: when a request was already made this costs a
-        // load instead of a contended RMW. `Acquire` so that a late caller
-        // synchronises with the first request, like the RMW would.
-        if self.word.load(Acquire) & TERMINATE != 0 {
+        // load instead of a contended RMW. `Relaxed`: `AlreadyRequested`
+        // promises no synchronisation (the contract's edges run from the
+        // first request to the routine, and from the exit to the waiters),
+        // and it does not make this caller first or not: a load that sees
+        // `TERMINATE` read it from the RMW that set it, whose caller got
+        // `First` or `AlreadyExited`. Every loom model passes with it.
+        if self.word.load(Relaxed) & TERMINATE != 0 {
             return Request::AlreadyRequested;
         }
         // `Release`: publishes what the caller wrote before the request to
-        // the worker's `check_terminate`. `Acquire`: reads the sleeper bit
-        // set by the worker's CAS (see the module notes on lost wake-ups).
+        // the routine's `check_terminate`, `sleep` and `terminated`
+        // (`Acquire` alone: loom's `a_check_terminate_that_returns_true_…`
+        // reports a causality violation). The `Acquire` half is more than
+        // needed, and no model fails without it: the RMW sees `SLEEPER` and
+        // `ASYNC_WAITER` by its atomicity, not its ordering; a parked
+        // sleeper is then covered by the futex contract and the async list
+        // by its own lock (module notes); and the caller reads nothing the
+        // routine wrote. Kept `AcqRel`: the path runs once per request, and
+        // with the future's `Release` it orders the async list by itself
+        // too, a second guard beside the lock.
         let old = self.word.fetch_or(TERMINATE, AcqRel);
         if old & TERMINATE != 0 {
             return Request::AlreadyRequested;
@@ -268,6 +309,11 @@ impl<P: Platform> WorkerWord<P> {
     /// one word at once.
     pub fn sleep(&self, timeout: Duration) -> Sleep {
         let deadline = Deadline::<P>::after(Some(timeout));
+        // Every value of `cur` may end the sleep with `Terminated`, so every
+        // read of it acquires: this load, the CAS's failure and the load
+        // after the wait. (Each one `Relaxed`: loom's
+        // `a_sleep_that_returns_terminated_sees_the_terminators_writes`
+        // reports a causality violation.)
         let mut cur = self.word.load(Acquire);
         loop {
             if cur & TERMINATE != 0 {
@@ -280,6 +326,11 @@ impl<P: Platform> WorkerWord<P> {
             if cur & SLEEPER == 0 {
                 // Announce the sleeper with an RMW that fails if TERMINATE
                 // arrived meanwhile; pairs with `request_terminate`'s fetch_or.
+                // Success: `Relaxed` would do (the value it read has no
+                // `TERMINATE`, so there is nothing to acquire; what matters
+                // is its place in the word's modification order, before the
+                // request's RMW, which then sees `SLEEPER`); no model fails
+                // with it. Failure: `Acquire`, see above.
                 match self
                     .word
                     .compare_exchange(cur, cur | SLEEPER, Acquire, Acquire)
@@ -299,6 +350,10 @@ impl<P: Platform> WorkerWord<P> {
     /// Has the routine returned?
     #[inline]
     pub fn is_exited(&self) -> bool {
+        // `Acquire`: a `true` synchronises with the exit (the `clusworker`
+        // handles settle on it before they park). (`Relaxed`: loom's
+        // `an_is_exited_that_returns_true_sees_the_routines_writes` reports
+        // a causality violation.)
         self.word.load(Acquire) & EXITED != 0
     }
 
@@ -309,6 +364,11 @@ impl<P: Platform> WorkerWord<P> {
     /// the word. `Ok` synchronises with the worker's exit: its result and
     /// everything it wrote before returning are visible.
     pub fn wait_exited(&self, timeout: Option<Duration>) -> Result<(), TimedOut> {
+        // Every value of `cur` may end the wait with `Ok`, so every read of
+        // it acquires: this load, the spin's loads, the CAS's failure and
+        // the load after the wait. (Each one `Relaxed`: loom's
+        // `a_timed_wait_that_returns_ok_sees_the_routines_writes`, on a
+        // platform with a spin phase, reports a causality violation.)
         let mut cur = self.word.load(Acquire);
         if cur & EXITED != 0 {
             return Ok(());
@@ -337,7 +397,9 @@ impl<P: Platform> WorkerWord<P> {
                 return Err(TimedOut);
             }
             if cur & EXIT_WAITER == 0 {
-                // Pairs with the worker's fetch_or of EXITED in `publish_exit`.
+                // Pairs with the worker's CAS of EXITED in `publish_exit`.
+                // Success: `Relaxed` would do, as in `sleep` (no `EXITED` to
+                // acquire; no model fails with it). Failure: `Acquire`.
                 match self
                     .word
                     .compare_exchange(cur, cur | EXIT_WAITER, Acquire, Acquire)
@@ -361,10 +423,11 @@ impl<P: Platform> WorkerWord<P> {
         P::wake_all(&self.word);
     }
 
-    /// Sets `bits` with one `AcqRel` RMW and returns the previous value.
+    /// Sets `bits` with one RMW of ordering `order` and returns the
+    /// previous value. Each caller names (and argues) its own ordering.
     #[inline]
-    pub(crate) fn fetch_or(&self, bits: u32) -> u32 {
-        self.word.fetch_or(bits, AcqRel)
+    pub(crate) fn fetch_or(&self, bits: u32, order: Ordering) -> u32 {
+        self.word.fetch_or(bits, order)
     }
 
     /// Publishes the exit: sets `EXITED` (`Release`, after the result was
@@ -382,8 +445,15 @@ impl<P: Platform> WorkerWord<P> {
         const WAITERS: u32 = EXIT_WAITER | ASYNC_WAITER;
         let mut cur = guess;
         // `AcqRel` on success: releases the result (and the routine's
-        // writes) to every reader of `EXITED`; acquires a `release` that
-        // came first, for the free. The failure value is only a new guess.
+        // writes) to every reader of `EXITED` (`Acquire` alone: loom's
+        // `result_published_and_taken_exactly_once` and
+        // `a_handle_that_lets_go_first_…` report causality violations);
+        // acquires a `release` that came first, for the free when this CAS
+        // sets `COMPLETED` (`Release` alone: loom's
+        // `a_handle_that_lets_go_first_is_ordered_before_the_writers_free`
+        // reports the handle's last use racing the free). Failure:
+        // `Relaxed`, the weakest: the value is only a new guess, and the
+        // CAS that succeeds carries the orderings.
         let old = loop {
             let done = if cur & WAITERS == 0 { COMPLETED } else { 0 };
             match self
@@ -407,7 +477,9 @@ impl<P: Platform> WorkerWord<P> {
         // storage no more. `AcqRel`: releases every access above to a
         // `release` that sees `COMPLETED` and frees; acquires a `release`
         // that came first, so that the writer's free comes after the
-        // handle's last use.
+        // handle's last use. (Either half dropped: loom's
+        // `a_handle_that_saw_the_exit_frees_only_after_the_exits_wake_ups`
+        // reports a use racing the free.)
         self.word.fetch_or(COMPLETED, AcqRel)
     }
 
