@@ -36,13 +36,14 @@ impl MonitorState {
             started: false,
             superseded: None,
         };
+        let calls = entry.calls_mut();
         if ep == EntryPoint::Terminate {
-            entry.terminate = Some(call);
-        } else if entry.busy.is_none() {
-            entry.busy = Some(call);
+            calls.terminate = Some(call);
+        } else if calls.busy.is_none() {
+            calls.busy = Some(call);
         } else {
-            debug_assert!(entry.deferred.is_none(), "two deferred calls");
-            entry.deferred = Some(call);
+            debug_assert!(calls.deferred.is_none(), "two deferred calls");
+            calls.deferred = Some(call);
             return call_id;
         }
         self.effects.push(Effect::Start(CallSpec {
@@ -65,13 +66,17 @@ impl MonitorState {
         } else {
             end
         };
-        if let Some(c) = entry.busy.as_mut() {
+        if let Some(c) = entry.calls().busy {
             let queued = !c.started && c.entry_point != EntryPoint::Terminate;
             if queued && c.superseded.is_none() {
-                c.superseded = Some(end);
+                entry.calls_mut().busy = Some(Call {
+                    superseded: Some(end),
+                    ..c
+                });
             }
         }
-        if let Some(c) = entry.deferred.take() {
+        if let Some(c) = entry.calls().deferred {
+            entry.take(c.id);
             self.resolve(c, end.into());
         }
     }
@@ -168,8 +173,10 @@ impl MonitorState {
     /// The busy slot of `id` is free: the deferred call, if any, goes.
     fn busy_freed(&mut self, id: ResourceId) {
         let entry = self.entry_mut(id);
-        if let Some(c) = entry.deferred.take() {
-            entry.busy = Some(c);
+        if let Some(c) = entry.calls().deferred {
+            let calls = entry.calls_mut();
+            calls.deferred = None;
+            calls.busy = Some(c);
             self.effects.push(Effect::Start(CallSpec {
                 resource: id,
                 call: c.id,
@@ -192,10 +199,7 @@ impl MonitorState {
         let isolated = entry.isolated;
         let online = entry.machine.state() == ResourceState::Online;
         let deadlock = entry.machine.timeouts().deadlock();
-        let Some(slot) = entry.slot_of(spec.call) else {
-            return false;
-        };
-        let Some(mut call) = *slot else {
+        let Some(mut call) = entry.find(spec.call) else {
             return false;
         };
         let skip = match call.entry_point {
@@ -207,7 +211,7 @@ impl MonitorState {
             }
         };
         if let Some(end) = skip {
-            *slot = None;
+            entry.take(call.id);
             self.resolve(call, end);
             let poll = matches!(
                 call.entry_point,
@@ -220,7 +224,12 @@ impl MonitorState {
             return false;
         }
         call.started = true;
-        *slot = Some(call);
+        let calls = entry.calls_mut();
+        for slot in [&mut calls.busy, &mut calls.terminate] {
+            if slot.is_some_and(|c| c.id == call.id) {
+                *slot = Some(call);
+            }
+        }
         let at = now.saturating_add(deadlock);
         self.set_timer(spec.resource, deadline_timer(call.entry_point), at);
         true
@@ -238,10 +247,7 @@ impl MonitorState {
         let Some(Some(entry)) = self.entries.get_mut(id.0) else {
             return; // removed meanwhile
         };
-        let Some(slot) = entry.slot_of(spec.call) else {
-            return;
-        };
-        let Some(call) = slot.take() else {
+        let Some(call) = entry.take(spec.call) else {
             return;
         };
         let current = call.generation == entry.generation && !entry.isolated;
@@ -284,7 +290,7 @@ impl MonitorState {
             Some(Answer::Alive(false)) if call.entry_point == EntryPoint::LooksAlive => {
                 // Looks dead: ask IsAlive at once (nothing else runs now).
                 self.arm_poll(id, EntryPoint::LooksAlive, now);
-                if self.entry_mut(id).deferred.is_none() {
+                if self.entry_mut(id).calls().deferred.is_none() {
                     self.make_call(id, EntryPoint::IsAlive, false);
                 }
             }
@@ -292,7 +298,7 @@ impl MonitorState {
         }
         let end = answer.map_or(CallEnd::Panicked, CallEnd::Answered);
         self.resolve(call, end);
-        if call.entry_point != EntryPoint::Terminate && self.entry_mut(id).busy.is_none() {
+        if call.entry_point != EntryPoint::Terminate && self.entry_mut(id).calls().busy.is_none() {
             self.busy_freed(id);
         }
     }
@@ -302,11 +308,12 @@ impl MonitorState {
     pub(super) fn call_hung(&mut self, id: ResourceId, kind: TimerKind, now: Duration) {
         let entry = self.entry_mut(id);
         let deadlock = entry.machine.timeouts().deadlock();
+        let calls = entry.calls();
         let slot = match kind {
-            TimerKind::TerminateDeadline => &mut entry.terminate,
-            _ => &mut entry.busy,
+            TimerKind::TerminateDeadline => calls.terminate,
+            _ => calls.busy,
         };
-        let Some(call) = slot.take() else {
+        let Some(call) = slot.and_then(|c| entry.take(c.id)) else {
             return;
         };
         let already = entry.isolated;
@@ -326,10 +333,7 @@ impl MonitorState {
         let Some(Some(entry)) = self.entries.get_mut(id.0) else {
             return;
         };
-        let Some(slot) = entry.slot_of(spec.call) else {
-            return;
-        };
-        let Some(call) = slot.take() else {
+        let Some(call) = entry.take(spec.call) else {
             return;
         };
         let already = entry.isolated;

@@ -44,13 +44,26 @@ impl From<Superseded> for CallEnd {
     }
 }
 
+/// The calls of one resource in flight: at most one entry point other
+/// than `Terminate` ([`busy`](Self::busy)), at most one `Terminate`, and an
+/// `Online` or `Offline` asked for while `busy` is taken, which starts when
+/// it frees ([`deferred`](Self::deferred)).
+#[derive(Debug, Default)]
+pub(crate) struct Calls {
+    pub(crate) busy: Option<Call>,
+    pub(crate) terminate: Option<Call>,
+    pub(crate) deferred: Option<Call>,
+}
+
+impl Calls {
+    const NONE: Calls = Calls {
+        busy: None,
+        terminate: None,
+        deferred: None,
+    };
+}
+
 /// One resource.
-///
-/// At most one entry point other than `Terminate` runs at a time
-/// ([`busy`](Self::busy)), and at most one `Terminate`
-/// ([`terminate`](Self::terminate)); an `Online` or `Offline` asked for
-/// while `busy` is taken waits in [`deferred`](Self::deferred) and starts
-/// when `busy` frees.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) name: Arc<str>,
@@ -59,9 +72,10 @@ pub(crate) struct Entry {
     /// expiry, failure, isolation): status handles, calls and their results
     /// carry the generation they were made for, and are moot once it moved.
     pub(crate) generation: u64,
-    pub(crate) busy: Option<Call>,
-    pub(crate) terminate: Option<Call>,
-    pub(crate) deferred: Option<Call>,
+    /// Boxed, and only while a call is in flight: most resources most of
+    /// the time have none, and a resource's footprint is what a monitor of
+    /// 10 000 pays 10 000 times.
+    calls: Option<Box<Calls>>,
     /// An entry point hung: no further calls, reports refused.
     pub(crate) isolated: bool,
 }
@@ -72,28 +86,55 @@ impl Entry {
             name,
             machine,
             generation: 0,
-            busy: None,
-            terminate: None,
-            deferred: None,
+            calls: None,
             isolated: false,
         }
     }
 
-    /// The slot holding call `id`, if any.
-    pub(crate) fn slot_of(&mut self, id: CallId) -> Option<&mut Option<Call>> {
-        if self.busy.is_some_and(|c| c.id == id) {
-            Some(&mut self.busy)
-        } else if self.terminate.is_some_and(|c| c.id == id) {
-            Some(&mut self.terminate)
-        } else if self.deferred.is_some_and(|c| c.id == id) {
-            Some(&mut self.deferred)
-        } else {
-            None
+    /// The calls in flight.
+    pub(crate) fn calls(&self) -> &Calls {
+        self.calls.as_deref().unwrap_or(&Calls::NONE)
+    }
+
+    /// The calls in flight, to change; [`tidy`](Self::tidy) after.
+    pub(crate) fn calls_mut(&mut self) -> &mut Calls {
+        self.calls.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the calls' box once nothing is in flight.
+    pub(crate) fn tidy(&mut self) {
+        if self
+            .calls
+            .as_deref()
+            .is_some_and(|c| c.busy.is_none() && c.terminate.is_none() && c.deferred.is_none())
+        {
+            self.calls = None;
         }
+    }
+
+    /// Takes call `id` out of its slot, if it is there.
+    pub(crate) fn take(&mut self, id: CallId) -> Option<Call> {
+        let calls = self.calls.as_deref_mut()?;
+        let call = [&mut calls.busy, &mut calls.terminate, &mut calls.deferred]
+            .into_iter()
+            .find(|slot| slot.is_some_and(|c| c.id == id))?
+            .take();
+        self.tidy();
+        call
+    }
+
+    /// Call `id`, if it is in flight.
+    pub(crate) fn find(&self, id: CallId) -> Option<Call> {
+        let c = self.calls();
+        [c.busy, c.terminate, c.deferred]
+            .into_iter()
+            .flatten()
+            .find(|c| c.id == id)
     }
 
     /// Calls made and not returned (nor declared hung).
     pub(crate) fn calls_in_flight(&self) -> usize {
-        usize::from(self.busy.is_some()) + usize::from(self.terminate.is_some())
+        let c = self.calls();
+        usize::from(c.busy.is_some()) + usize::from(c.terminate.is_some())
     }
 }

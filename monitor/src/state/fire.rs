@@ -37,7 +37,8 @@ impl MonitorState {
         // The operation's own entry point has not returned: DeadlockTimeout
         // watches it, not the heartbeat (which watches the worker after a
         // `Pending` return, and is set again then).
-        let own_call = [entry.busy, entry.deferred].into_iter().flatten().any(|c| {
+        let calls = entry.calls();
+        let own_call = [calls.busy, calls.deferred].into_iter().flatten().any(|c| {
             c.generation == entry.generation
                 && matches!(c.entry_point, EntryPoint::Online | EntryPoint::Offline)
         });
@@ -53,7 +54,7 @@ impl MonitorState {
                 };
                 self.advance(id, Superseded::Ended);
                 self.transition(id, t, Cause::HeartbeatExpired, now);
-                if self.entry_mut(id).terminate.is_none() {
+                if self.entry_mut(id).calls().terminate.is_none() {
                     self.make_call(id, EntryPoint::Terminate, false);
                 }
             }
@@ -67,7 +68,7 @@ impl MonitorState {
         if entry.machine.state() != ResourceState::Online || entry.isolated {
             return;
         }
-        if entry.busy.is_some() || entry.terminate.is_some() {
+        if entry.calls().busy.is_some() || entry.calls().terminate.is_some() {
             self.arm_poll(id, ep, now);
             return;
         }

@@ -138,11 +138,12 @@ impl MonitorState {
                 state,
             });
         }
-        if entry.terminate.is_some() {
+        if entry.calls().terminate.is_some() {
             return Err(MonitorError::Terminating(id));
         }
         // A host waits for it: it must learn how the call ended.
-        if [entry.busy, entry.deferred]
+        let calls = entry.calls();
+        if [calls.busy, calls.deferred]
             .into_iter()
             .flatten()
             .any(|c| c.waited)
@@ -260,7 +261,7 @@ impl MonitorState {
         if entry.isolated {
             return Err(MonitorError::Isolated(id));
         }
-        if entry.terminate.is_some() {
+        if entry.calls().terminate.is_some() {
             return Err(MonitorError::Terminating(id));
         }
         Ok(entry)
