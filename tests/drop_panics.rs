@@ -93,10 +93,11 @@ fn a_joined_jobs_handle_dropped_unjoined_drops_its_result_quietly() {
     let d = drops.clone();
     let job = pool.spawn(move |_ctx| Bomb(d));
     assert_eq!(job.wait_timeout(Duration::from_secs(10)), Ok(()));
-    // The handle is the last reference: the result is dropped here, and
-    // its panic does not unwind into this test.
+    // The result is dropped with the job's last reference: here, or on the
+    // pool thread if it still holds the job for a moment. Either way its
+    // panic does not unwind into this test, nor kill the thread.
     drop(job);
-    assert_eq!(drops.load(SeqCst), 1);
+    dropped("the unjoined job's result", &drops, 1);
     the_pool_still_runs_jobs(&pool);
 }
 

@@ -195,7 +195,7 @@ pub enum StatusError {
 }
 
 impl StatusError {
-    /// What [`StatusHandle::set_resource_status`] answers for this error:
+    /// What [`StatusHandle::set_resource_status`](crate::StatusHandle::set_resource_status) answers for this error:
     /// [`ExitState::Continue`] for a stale checkpoint or an unreachable
     /// state (the worker may report again correctly), otherwise
     /// [`ExitState::Terminate`].

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clusworker_core::{State, WorkerWord};
 
-use super::job::{JobId, Outcome, is_current};
+use super::job::{JobCell, JobId, is_current};
 use crate::error::{JoinOwnThread, WaitError};
 use crate::sys::Park;
 use crate::wait::{self, Terminate};
@@ -46,11 +46,11 @@ use crate::wait::{self, Terminate};
 /// # Ok::<(), clusworker::SpawnError>(())
 /// ```
 pub struct PoolWorker<T> {
-    job: ManuallyDrop<Arc<dyn Outcome<T>>>,
+    job: ManuallyDrop<Arc<dyn JobCell<T>>>,
 }
 
 impl<T: Send + 'static> PoolWorker<T> {
-    pub(super) fn new(job: Arc<dyn Outcome<T>>) -> Self {
+    pub(super) fn new(job: Arc<dyn JobCell<T>>) -> Self {
         PoolWorker {
             job: ManuallyDrop::new(job),
         }

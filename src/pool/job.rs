@@ -125,7 +125,7 @@ pub(super) trait Run: Send + Sync {
 }
 
 /// What a handle sees of its job.
-pub(super) trait Outcome<T>: Send + Sync {
+pub(super) trait JobCell<T>: Send + Sync {
     fn cell(&self) -> &WorkerCell<Park, thread::Result<T>>;
     fn id(&self) -> JobId;
 }
@@ -165,7 +165,7 @@ where
     }
 }
 
-impl<T, F> Outcome<T> for Job<T, F>
+impl<T, F> JobCell<T> for Job<T, F>
 where
     F: Send,
     T: Send,
