@@ -14,37 +14,15 @@
 //! - idle cost: process CPU time and monitor wake-ups during 1 s with 1000
 //!   and with 10 000 pending resources and nothing else happening.
 
+use std::sync::Arc;
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use clusworker::monitor::{
-    Cause, Event, Monitor, Outcome, Resource, ResourceId, ResourceState, StatusHandle, Timeouts,
-};
+use clusworker::monitor::{Cause, Event, Monitor, Outcome, ResourceId, ResourceState, Timeouts};
+use clusworker_benches::pending::Pending;
 use clusworker_benches::stats::{Summary, human, print_table, write_json};
 use clusworker_benches::{selected, test_mode};
 use criterion::{Criterion, SamplingMode};
-
-/// A resource whose `online` returns `Pending` and keeps the status handle;
-/// nothing ever reports unless the bench does.
-#[derive(Default)]
-struct Pending {
-    handles: Mutex<Vec<StatusHandle>>,
-}
-
-impl Resource for Pending {
-    fn online(&self, status: StatusHandle) -> Outcome {
-        self.handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(status);
-        Outcome::Pending
-    }
-    fn offline(&self, _: StatusHandle) -> Outcome {
-        Outcome::Done
-    }
-    fn terminate(&self) {}
-}
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -92,11 +70,7 @@ fn criterion_group(c: &mut Criterion) {
         let m = quiet_monitor(HOUR);
         let r = Arc::new(Pending::default());
         add_pending(&m, &r, 1000);
-        let handles = r
-            .handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let handles = r.handles();
         let mut checkpoint = 0u32;
         g.bench_function("heartbeat_report", |b| {
             b.iter_custom(|iters| {

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use clusworker::monitor::{
     Cause, ExitState, Monitor, Outcome, Resource, ResourceId, ResourceState, StatusHandle, Timeouts,
 };
+use clusworker_benches::pending::Pending;
 use clusworker_benches::stats::{human, quantile};
 use clusworker_benches::{selected, test_mode};
 use criterion::Criterion;
@@ -57,26 +58,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// `online` returns `Pending` and keeps the status handle.
-#[derive(Default)]
-struct Manual {
-    handles: Mutex<Vec<StatusHandle>>,
-}
-
-impl Resource for Manual {
-    fn online(&self, status: StatusHandle) -> Outcome {
-        self.handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(status);
-        Outcome::Pending
-    }
-    fn offline(&self, _: StatusHandle) -> Outcome {
-        Outcome::Done
-    }
-    fn terminate(&self) {}
-}
-
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn monitor() -> Monitor {
@@ -91,7 +72,7 @@ fn monitor() -> Monitor {
 
 /// Adds `n` resources of `r` with `timeouts`, each brought to
 /// `OnlinePending`.
-fn pending(m: &Monitor, r: &Arc<Manual>, n: usize, timeouts: Timeouts) -> Vec<ResourceId> {
+fn pending(m: &Monitor, r: &Arc<Pending>, n: usize, timeouts: Timeouts) -> Vec<ResourceId> {
     (0..n)
         .map(|i| {
             let id = m.add_with_timeouts(format!("r{i}"), Arc::clone(r), timeouts);
@@ -115,19 +96,15 @@ struct Burst {
 /// The expiry burst of `n` resources; see the module docs.
 fn burst(n: usize) -> Burst {
     let m = monitor();
-    let r = Arc::new(Manual::default());
+    let r = Arc::new(Pending::default());
     let p = Duration::from_millis(if n > 2000 { 800 } else { 300 });
     let ids = pending(&m, &r, n, Timeouts::new(p, HOUR).expect("valid"));
-    let handles = r
-        .handles
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let handles = r.handles();
     // The bystander: 100 ms PendingTimeout, a report every 1 ms.
-    let b = Arc::new(Manual::default());
+    let b = Arc::new(Pending::default());
     let short = Timeouts::new(Duration::from_millis(100), HOUR).expect("valid");
     let by = pending(&m, &b, 1, short)[0];
-    let by_handle = b.handles.lock().unwrap_or_else(PoisonError::into_inner)[0].clone();
+    let by_handle = b.handles()[0].clone();
     let events = m.subscribe();
     // Every storm resource reports once, now: their deadlines fall within
     // the time this loop takes.
@@ -256,7 +233,7 @@ fn stale_timers(cycles: usize) -> usize {
 
 /// Heap bytes per resource: the monitor's, and a bare registry entry's.
 fn bytes_per_resource(n: usize) -> (usize, usize) {
-    let r = Arc::new(Manual::default());
+    let r = Arc::new(Pending::default());
     let names: Vec<String> = (0..n).map(|i| format!("resource-{i:06}")).collect();
     let m = monitor();
     let _ = pending(&m, &r, 1, Timeouts::new(HOUR, HOUR).expect("valid")); // warm-up
@@ -272,7 +249,7 @@ fn bytes_per_resource(n: usize) -> (usize, usize) {
     }
     // The status handles the resource keeps are the bench's, not the
     // monitor's: not counted.
-    let handles = std::mem::take(&mut *r.handles.lock().unwrap_or_else(PoisonError::into_inner));
+    let handles = r.take_handles();
     let kept = handles.capacity() * size_of::<StatusHandle>();
     let monitor_bytes = LIVE.load(Relaxed).saturating_sub(before + kept);
     drop(handles);
@@ -298,13 +275,9 @@ fn criterion_group(c: &mut Criterion) {
     let sizes: &[usize] = if test_mode() { &[1] } else { &[1, 16, 4096] };
     for &n in sizes {
         let m = monitor();
-        let r = Arc::new(Manual::default());
+        let r = Arc::new(Pending::default());
         pending(&m, &r, n, Timeouts::new(HOUR, HOUR).expect("valid"));
-        let handles = r
-            .handles
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let handles = r.handles();
         let mut cp = 0u32;
         g.bench_function(format!("report_{n}"), |b| {
             b.iter_custom(|iters| {

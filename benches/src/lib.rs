@@ -14,6 +14,7 @@
 
 pub mod blocked;
 pub mod latency;
+pub mod pending;
 pub mod raw;
 pub mod stats;
 
