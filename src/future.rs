@@ -25,8 +25,7 @@ use crate::worker::Worker;
 /// [`Worker::wait`] does: [`Worker::join`] then returns at once.
 ///
 /// To terminate without blocking, request first
-/// ([`Worker::terminate_timeout`] with [`Duration::ZERO`](std::time::Duration::ZERO)),
-/// then await the exit.
+/// ([`Worker::request_terminate`]), then await the exit.
 ///
 /// Like every future here it is `!Unpin` (its waiter node must not move
 /// while linked): `.await` it, or pin it with [`std::pin::pin!`] to poll it
@@ -136,7 +135,7 @@ impl<T> Worker<T> {
     /// let worker = Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {})?;
     /// // Request terminate without waiting, then await the exit without
     /// // blocking the runtime's thread.
-    /// let _ = worker.terminate_timeout(Duration::ZERO);
+    /// let _ = worker.request_terminate();
     /// worker.exited().await;
     /// assert!(worker.join().is_ok());
     /// # Ok::<(), clusworker::SpawnError>(())

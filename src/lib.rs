@@ -35,7 +35,7 @@ mod worker;
 
 pub use all::{NotExited, terminate_all, wait_all};
 pub use builder::{Builder, SpawnError};
-pub use clusworker_core::State;
+pub use clusworker_core::{Request, State};
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
 pub use future::{Exited, TerminateRequested};

@@ -6,7 +6,7 @@ use std::ptr::NonNull;
 use std::thread;
 use std::time::Duration;
 
-use clusworker_core::{Last, State, WorkerWord};
+use clusworker_core::{Last, Request, State, WorkerWord};
 
 use crate::error::{JoinOwnThread, WaitError};
 use crate::packet::{self, Header};
@@ -154,6 +154,31 @@ impl<T> Worker<T> {
         wait::terminate(self.word(), self.is_own_thread())
     }
 
+    /// Requests terminate and returns at once, without waiting for the
+    /// routine (C++ `request_stop`, tokio's `cancel`, .NET's `Cancel`), and
+    /// says which case it was: [`Request::First`] (this call made the
+    /// request), [`Request::AlreadyRequested`], or
+    /// [`Request::AlreadyExited`] (this call made it, but the routine had
+    /// returned already). Exactly one call on a worker returns `First` or
+    /// `AlreadyExited`, and it synchronises with a `check_terminate` that
+    /// returns `true`. Any thread may call it, the worker's own included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::{Request, Worker};
+    /// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
+    /// assert_eq!(worker.request_terminate(), Request::First);
+    /// assert_eq!(worker.request_terminate(), Request::AlreadyRequested);
+    /// worker.join().expect("the routine returns once asked");
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "request_stop")]
+    #[doc(alias = "cancel")]
+    pub fn request_terminate(&self) -> Request {
+        self.word().request_terminate()
+    }
+
     /// Requests terminate (if no one has yet), then waits at most `timeout`
     /// for the routine to return: `ClusWorkerTerminateEx`. Every caller
     /// waits, not only the first.
@@ -181,7 +206,7 @@ impl<T> Worker<T> {
     /// ```
     #[doc(alias = "ClusWorkerTerminateEx")]
     pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        let _ = self.word().request_terminate();
+        let _ = self.request_terminate();
         self.wait_timeout(timeout)
     }
 

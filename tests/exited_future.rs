@@ -39,7 +39,7 @@ fn current_thread_runtime_awaits_a_terminated_worker_while_other_tasks_run() {
         // Another task on the same (only) runtime thread makes progress
         // while the first awaits: the wait does not block the thread.
         let other = tokio::spawn(async { 40 + 2 });
-        let _ = worker.terminate_timeout(Duration::ZERO);
+        let _ = worker.request_terminate();
         worker.exited().await;
         assert_eq!(worker.state(), State::Exited);
         assert_eq!(other.await.expect("the other task ran"), 42);
@@ -92,7 +92,7 @@ fn multi_thread_runtime_awaits_many_pool_jobs() {
         .map(|job| {
             rt.spawn(async move {
                 // Request without blocking, then await without blocking.
-                let _ = job.terminate_timeout(Duration::ZERO);
+                let _ = job.request_terminate();
                 job.exited().await;
                 job.join().expect("the routine does not panic")
             })

@@ -367,3 +367,25 @@ fn shutdown_from_a_routine_of_the_pool_does_not_wait_for_itself() {
     assert_eq!(report.exited, 1, "the other job exited: {report:?}");
     assert_eq!(other.state(), State::Exited);
 }
+
+#[test]
+fn a_pool_jobs_request_terminate_returns_at_once_even_while_queued() {
+    let pool = Pool::new(1).expect("pool");
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let busy = pool.spawn(move |_ctx| {
+        let _ = held.recv();
+    });
+    let queued = pool.spawn(|ctx| ctx.check_terminate());
+    assert_eq!(queued.request_terminate(), clusworker::Request::First);
+    assert_eq!(
+        queued.request_terminate(),
+        clusworker::Request::AlreadyRequested
+    );
+    drop(release);
+    assert!(busy.join().is_ok());
+    assert_eq!(
+        queued.join().ok(),
+        Some(true),
+        "it ran and saw the request at once"
+    );
+}

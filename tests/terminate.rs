@@ -434,3 +434,61 @@ fn terminate_racing_the_drop_of_another_handle_clone() {
         );
     }
 }
+
+#[test]
+fn request_terminate_returns_at_once_and_names_each_case() {
+    let _w = watchdog("request_terminate_returns_at_once_and_names_each_case");
+    // A routine that ignores terminate until released: the request cannot
+    // be waiting for it.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let worker = Worker::spawn(move |ctx| {
+        let _ = held.recv();
+        ctx.check_terminate()
+    })
+    .expect("spawn");
+    assert_eq!(worker.request_terminate(), clusworker::Request::First);
+    assert_eq!(
+        worker.state(),
+        State::Terminating,
+        "requested, not waited for"
+    );
+    assert_eq!(
+        worker.request_terminate(),
+        clusworker::Request::AlreadyRequested
+    );
+    drop(release);
+    assert_eq!(join(worker).ok(), Some(true), "the routine saw the request");
+
+    // A routine that returned by itself: the first request still makes it.
+    let done = Worker::spawn(|_ctx| 5u32).expect("spawn");
+    assert_eq!(done.wait_timeout(GIVE_UP), Ok(()));
+    assert_eq!(done.request_terminate(), clusworker::Request::AlreadyExited);
+    assert_eq!(
+        done.request_terminate(),
+        clusworker::Request::AlreadyRequested
+    );
+    assert_eq!(join(done).ok(), Some(5));
+}
+
+#[test]
+fn request_terminate_from_the_workers_own_thread_is_first_and_seen() {
+    let _w = watchdog("request_terminate_from_the_workers_own_thread_is_first_and_seen");
+    let (handle_tx, handle_rx) = mpsc::channel::<Worker<()>>();
+    let (verdict_tx, verdict_rx) = mpsc::channel();
+    let w = Worker::spawn(move |ctx| {
+        let me = handle_rx.recv().expect("the test sends the handle");
+        let r = me.request_terminate();
+        verdict_tx
+            .send((r, ctx.check_terminate()))
+            .expect("the test waits for the verdict");
+        me.detach(); // the routine owns its handle: let go of it
+    })
+    .expect("spawn");
+    handle_tx.send(w).expect("the routine is alive");
+    let verdict = recv("the routine's verdict", &verdict_rx);
+    assert_eq!(
+        verdict,
+        (clusworker::Request::First, true),
+        "a request on the worker's own thread is made at once and seen"
+    );
+}

@@ -76,7 +76,7 @@ fn terminated_is_ready_at_once_after_the_request_and_stays_ready() {
         (first, again)
     })
     .expect("spawn");
-    let _ = worker.terminate_timeout(Duration::ZERO);
+    let _ = worker.request_terminate();
     go_tx.send(()).expect("the routine waits for go");
     assert_eq!(worker.join().ok(), Some((true, true)));
 }
@@ -100,7 +100,7 @@ fn a_pending_terminated_future_stays_pending_until_the_request() {
         recv("the first poll", &polled_rx),
         "pending before the request"
     );
-    let _ = worker.terminate_timeout(Duration::ZERO);
+    let _ = worker.request_terminate();
     go_tx.send(()).expect("the routine waits for go");
     assert_eq!(worker.join().ok(), Some(true));
 }
@@ -182,7 +182,7 @@ fn several_tasks_await_one_workers_exit() {
             })
         })
         .collect();
-    let _ = worker.terminate_timeout(Duration::ZERO);
+    let _ = worker.request_terminate();
     let states = rt.block_on(async {
         let mut states = Vec::new();
         for t in tasks {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use clusworker_core::{State, WorkerWord};
+use clusworker_core::{Request, State, WorkerWord};
 
 use super::job::{JobCell, JobId, is_current};
 use crate::error::{JoinOwnThread, WaitError};
@@ -84,6 +84,27 @@ impl<T> PoolWorker<T> {
         wait::terminate(self.word(), self.is_own_job())
     }
 
+    /// Requests terminate and returns at once; see
+    /// [`Worker::request_terminate`](crate::Worker::request_terminate). A
+    /// job still queued sees the request as soon as it runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::{Request, pool::Pool};
+    /// let pool = Pool::new(1)?;
+    /// let job = pool.spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {});
+    /// assert_eq!(job.request_terminate(), Request::First);
+    /// assert_eq!(job.request_terminate(), Request::AlreadyRequested);
+    /// job.join().expect("the routine returns once asked");
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "request_stop")]
+    #[doc(alias = "cancel")]
+    pub fn request_terminate(&self) -> Request {
+        self.word().request_terminate()
+    }
+
     /// Requests terminate (if no one has yet), then waits at most `timeout`
     /// for the routine to return; see
     /// [`Worker::terminate_timeout`](crate::Worker::terminate_timeout).
@@ -95,7 +116,7 @@ impl<T> PoolWorker<T> {
     /// routine.
     #[doc(alias = "ClusWorkerTerminateEx")]
     pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        let _ = self.word().request_terminate();
+        let _ = self.request_terminate();
         self.wait_timeout(timeout)
     }
 

@@ -9,6 +9,7 @@
 //! | `ClusWorkerTerminate(w)` | [`clus_worker_terminate`]`(&w)` |
 //! | `ClusWorkerTerminateEx(w, ms, wait_only)` | [`clus_worker_terminate_ex`]`(&w, ms, wait_only)` |
 //! | `ClusWorkersTerminate(ws, n, ms, wait_only)` | [`clus_workers_terminate`]`(&[&w..], ms, wait_only)` |
+//! | — (request without waiting) | [`clus_worker_request_terminate`]`(&w)` → which case it was |
 //! | `ERROR_SUCCESS`, `WAIT_TIMEOUT`, `ERROR_INVALID_STATE`, `INFINITE` | the same names, as `u32` |
 //!
 //! The crate `clusworker-capi` (in `capi/`) exports the same functions to
@@ -105,7 +106,8 @@ pub use codes::{
 };
 pub use ops::{
     clus_worker_check_terminate, clus_worker_create, clus_worker_create_with,
-    clus_worker_terminate, clus_worker_terminate_ex, clus_workers_terminate,
+    clus_worker_request_terminate, clus_worker_terminate, clus_worker_terminate_ex,
+    clus_workers_terminate,
 };
 pub use slot::ClusWorker;
 

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use clusworker_core::State;
+use clusworker_core::{Request, State};
 
 use crate::builder::{Builder, SpawnError};
 use crate::context::Context;
@@ -330,10 +330,45 @@ pub(super) fn signal(slot: &ClusWorker, request: bool) -> Option<Target> {
         target
     };
     if request {
-        // Requests, and only checks (a zero wait); never waits.
-        let _ = target.worker.terminate_timeout(Duration::ZERO);
+        let _ = target.worker.request_terminate();
     }
     Some(target)
+}
+
+/// Requests terminate of the slot's worker and returns at once, without
+/// waiting or reaping: `ClusWorkerTerminate` without its wait. `None` if the
+/// slot holds no worker; otherwise which case it was, as
+/// [`Worker::request_terminate`](crate::Worker::request_terminate) says.
+/// The slot's `Terminate` flag is set either way. Reap the worker later
+/// with [`clus_worker_terminate_ex`] (a zero timeout only checks).
+///
+/// # Examples
+///
+/// ```
+/// use clusworker::Request;
+/// use clusworker::resapi::*;
+/// let slot = ClusWorker::new();
+/// assert_eq!(clus_worker_request_terminate(&slot), None);
+/// let r = clus_worker_create(&slot, |ctx, ()| {
+///     while ctx.sleep(std::time::Duration::MAX).is_ok() {}
+///     0
+/// }, ());
+/// assert_eq!(r, ERROR_SUCCESS);
+/// assert_eq!(clus_worker_request_terminate(&slot), Some(Request::First));
+/// assert_eq!(clus_worker_request_terminate(&slot), Some(Request::AlreadyRequested));
+/// assert!(clus_worker_check_terminate(&slot));
+/// assert_eq!(clus_worker_terminate_ex(&slot, INFINITE, true), ERROR_SUCCESS);
+/// assert!(slot.is_empty());
+/// ```
+#[doc(alias = "request_stop")]
+pub fn clus_worker_request_terminate(slot: &ClusWorker) -> Option<Request> {
+    let target = {
+        let mut locked = slot.lock();
+        let target = locked.target()?;
+        locked.set_mirror(true);
+        target
+    };
+    Some(target.worker.request_terminate())
 }
 
 /// Reaps `target`'s worker from the slot if the slot still holds it, in the
