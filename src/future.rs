@@ -9,23 +9,24 @@ use std::task::{Context as TaskContext, Poll};
 use clusworker_core::Until;
 
 use crate::context::Context;
-use crate::pool::PoolWorker;
 use crate::sys::Park;
-use crate::worker::Worker;
 
 /// A future that resolves when a worker's routine has returned: the
-/// non-blocking [`Worker::wait`]. Made by [`Worker::exited`] and
-/// [`PoolWorker::exited`].
+/// non-blocking [`Worker::wait`](crate::Worker::wait). Made by
+/// [`Worker::exited`](crate::Worker::exited) and
+/// [`PoolWorker::exited`](crate::pool::PoolWorker::exited).
 ///
 /// It never blocks a thread: a pending poll links the future's own waiter
 /// node into a list beside the worker word, and the routine's exit wakes it
 /// (the core's [`Until`], model-checked with loom against the exit). No
 /// allocation per wait, and any number of tasks may await one worker's
 /// exit at once. Resolving synchronises with the exit, as a successful
-/// [`Worker::wait`] does: [`Worker::join`] then returns at once.
+/// [`Worker::wait`](crate::Worker::wait) does:
+/// [`Worker::join`](crate::Worker::join) then returns at once.
 ///
 /// To terminate without blocking, request first
-/// ([`Worker::request_terminate`]), then await the exit.
+/// ([`Worker::request_terminate`](crate::Worker::request_terminate)), then
+/// await the exit.
 ///
 /// Like every future here it is `!Unpin` (its waiter node must not move
 /// while linked): `.await` it, or pin it with [`std::pin::pin!`] to poll it
@@ -33,6 +34,12 @@ use crate::worker::Worker;
 #[must_use = "futures do nothing unless polled"]
 pub struct Exited<'a> {
     inner: Until<'a, Park>,
+}
+
+impl<'a> Exited<'a> {
+    pub(crate) fn new(inner: Until<'a, Park>) -> Self {
+        Exited { inner }
+    }
 }
 
 impl Future for Exited<'_> {
@@ -117,43 +124,6 @@ impl Context {
     pub fn terminated(&self) -> TerminateRequested<'_> {
         TerminateRequested {
             inner: self.word().terminated(),
-        }
-    }
-}
-
-impl<T> Worker<T> {
-    /// A future that resolves when the routine has returned; see
-    /// [`Exited`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use clusworker::Worker;
-    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    /// # rt.block_on(async {
-    /// let worker = Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {})?;
-    /// // Request terminate without waiting, then await the exit without
-    /// // blocking the runtime's thread.
-    /// let _ = worker.request_terminate();
-    /// worker.exited().await;
-    /// assert!(worker.join().is_ok());
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn exited(&self) -> Exited<'_> {
-        Exited {
-            inner: self.word().exited(),
-        }
-    }
-}
-
-impl<T> PoolWorker<T> {
-    /// A future that resolves when the job's routine has returned (or the
-    /// pool gave up on it before it ran); see [`Exited`].
-    pub fn exited(&self) -> Exited<'_> {
-        Exited {
-            inner: self.word().exited(),
         }
     }
 }

@@ -27,6 +27,7 @@ mod builder;
 mod context;
 mod error;
 mod future;
+mod handle;
 mod packet;
 mod quiet;
 mod sys;

@@ -4,14 +4,12 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::thread;
-use std::time::Duration;
 
-use clusworker_core::{Last, Request, State, WorkerWord};
+use clusworker_core::{Last, WorkerWord};
 
-use crate::error::{JoinOwnThread, WaitError};
+use crate::error::JoinOwnThread;
 use crate::packet::{self, Header};
 use crate::sys::{Park, Thread};
-use crate::wait::{self, Terminate};
 
 /// A worker thread that can be asked to terminate: `CLUS_WORKER`, done
 /// right.
@@ -24,7 +22,7 @@ use crate::wait::{self, Terminate};
 ///
 /// - `Worker<T>` is `Send + Sync`: any number of threads may terminate and
 ///   wait for one worker at once, exactly one of them is
-///   [`Terminate::First`].
+///   [`Terminate::First`](crate::Terminate::First).
 /// - Two words (16 bytes), the size of a `CLUS_WORKER`; one heap block
 ///   beside it, shared with the thread.
 /// - Dropping it requests terminate and waits for the exit, then joins the
@@ -130,118 +128,12 @@ impl<T> Worker<T> {
         packet::is_own_thread(self.header())
     }
 
-    /// Requests terminate and, if this call was the first to, waits until
-    /// the routine returns. No timeout: see
-    /// [`terminate_timeout`](Self::terminate_timeout).
-    ///
-    /// As with `ClusWorkerTerminate`, only the first call waits; later calls
-    /// return [`Terminate::AlreadyRequested`] at once. Called from the
-    /// worker's own thread it requests and returns [`Terminate::OwnThread`].
-    /// Terminating a worker that already exited is allowed and returns
-    /// `First` (if no one requested before) without waiting.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use clusworker::{State, Terminate, Worker};
-    /// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
-    /// assert_eq!(worker.terminate(), Terminate::First);
-    /// assert_eq!(worker.state(), State::Exited);
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// ```
-    #[doc(alias = "ClusWorkerTerminate")]
-    pub fn terminate(&self) -> Terminate {
-        wait::terminate(self.word(), self.is_own_thread())
-    }
-
-    /// Requests terminate and returns at once, without waiting for the
-    /// routine (C++ `request_stop`, tokio's `cancel`, .NET's `Cancel`), and
-    /// says which case it was: [`Request::First`] (this call made the
-    /// request), [`Request::AlreadyRequested`], or
-    /// [`Request::AlreadyExited`] (this call made it, but the routine had
-    /// returned already). Exactly one call on a worker returns `First` or
-    /// `AlreadyExited`, and it synchronises with a `check_terminate` that
-    /// returns `true`. Any thread may call it, the worker's own included.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use clusworker::{Request, Worker};
-    /// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
-    /// assert_eq!(worker.request_terminate(), Request::First);
-    /// assert_eq!(worker.request_terminate(), Request::AlreadyRequested);
-    /// worker.join().expect("the routine returns once asked");
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// ```
-    #[doc(alias = "request_stop")]
-    #[doc(alias = "cancel")]
-    pub fn request_terminate(&self) -> Request {
-        self.word().request_terminate()
-    }
-
-    /// Requests terminate (if no one has yet), then waits at most `timeout`
-    /// for the routine to return: `ClusWorkerTerminateEx`. Every caller
-    /// waits, not only the first.
-    ///
-    /// A timeout loses nothing: the worker keeps its result, and can be
-    /// waited for or joined later. Any duration is valid: zero only checks,
-    /// [`Duration::MAX`] waits without limit.
-    ///
-    /// # Errors
-    ///
-    /// [`WaitError::TimedOut`] if the routine was still running at the
-    /// deadline; [`WaitError::OwnThread`] when called from the worker's own
-    /// thread (the request is made, nothing waits).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use clusworker::{WaitError, Worker};
-    /// // A routine that ignores terminate for a while.
-    /// let stubborn = Worker::spawn(|_ctx| std::thread::sleep(Duration::from_millis(200)))?;
-    /// assert_eq!(stubborn.terminate_timeout(Duration::ZERO), Err(WaitError::TimedOut));
-    /// assert!(stubborn.join().is_ok()); // nothing was lost
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// ```
-    #[doc(alias = "ClusWorkerTerminateEx")]
-    pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        let _ = self.request_terminate();
-        self.wait_timeout(timeout)
-    }
-
-    /// Waits at most `timeout` for the routine to return, without requesting
-    /// terminate: `ClusWorkerTerminateEx` with `wait_only`. Any number of
-    /// threads may wait at once.
-    ///
-    /// # Errors
-    ///
-    /// As [`terminate_timeout`](Self::terminate_timeout).
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        wait::wait_timeout(self.word(), self.is_own_thread(), timeout)
-    }
-
-    /// Waits, without limit, for the routine to return (without requesting
-    /// terminate).
-    ///
-    /// # Errors
-    ///
-    /// [`WaitError::OwnThread`] when called from the worker's own thread.
-    pub fn wait(&self) -> Result<(), WaitError> {
-        self.wait_timeout(Duration::MAX)
-    }
-
-    /// The phase: `Running`, `Terminating` (requested, not yet returned), or
-    /// `Exited`.
-    pub fn state(&self) -> State {
-        self.word().state()
-    }
-
-    /// Has terminate been requested (by anyone)?
-    #[doc(alias = "ClusWorkerCheckTerminate")]
-    pub fn is_terminate_requested(&self) -> bool {
-        self.word().check_terminate()
-    }
+    crate::handle::handle_api!(
+        own = is_own_thread,
+        what = "worker",
+        setup = "let w = clusworker::Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;",
+        end = "# Ok::<(), clusworker::SpawnError>(())"
+    );
 
     /// Waits for the routine to return (without requesting terminate) and
     /// gives its value, or the payload of its panic.

@@ -4,20 +4,19 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
-use clusworker_core::{Request, State, WorkerWord};
+use clusworker_core::WorkerWord;
 
 use super::job::{JobCell, JobId, is_current};
-use crate::error::{JoinOwnThread, WaitError};
+use crate::error::JoinOwnThread;
 use crate::sys::Park;
-use crate::wait::{self, Terminate};
+use crate::wait;
 
 /// A worker routine running (or queued) on a [`Pool`](super::Pool): the
 /// [`Worker`](crate::Worker) API, without a thread of its own.
 ///
 /// The semantics are [`Worker`](crate::Worker)'s: exactly one
-/// [`terminate`](Self::terminate) is [`Terminate::First`] and waits; the
+/// [`terminate`](Self::terminate) is [`Terminate::First`](crate::Terminate::First) and waits; the
 /// routine's [`Context`](crate::Context) sleeps interruptibly; timeouts lose
 /// nothing; a panic is captured and returned by [`join`](Self::join); the
 /// result is taken once. Dropping the handle requests terminate and waits
@@ -67,86 +66,17 @@ impl<T> PoolWorker<T> {
         is_current(self.word())
     }
 
+    crate::handle::handle_api!(
+        own = is_own_job,
+        what = "job",
+        setup = "let pool = clusworker::pool::Pool::new(1)?;\nlet w = pool.spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {});",
+        end = "# Ok::<(), clusworker::SpawnError>(())"
+    );
+
     /// The job's number in its pool (what a
     /// [`ShutdownReport`](super::ShutdownReport) lists).
     pub fn id(&self) -> JobId {
         self.job.id()
-    }
-
-    /// Requests terminate and, if this call was the first to, waits until
-    /// the routine returns; see [`Worker::terminate`](crate::Worker::terminate).
-    ///
-    /// Called from the routine of this very job it requests and returns
-    /// [`Terminate::OwnThread`] without waiting. A job still queued is
-    /// waited for too: it runs, sees the request at once, and returns.
-    #[doc(alias = "ClusWorkerTerminate")]
-    pub fn terminate(&self) -> Terminate {
-        wait::terminate(self.word(), self.is_own_job())
-    }
-
-    /// Requests terminate and returns at once; see
-    /// [`Worker::request_terminate`](crate::Worker::request_terminate). A
-    /// job still queued sees the request as soon as it runs.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use clusworker::{Request, pool::Pool};
-    /// let pool = Pool::new(1)?;
-    /// let job = pool.spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {});
-    /// assert_eq!(job.request_terminate(), Request::First);
-    /// assert_eq!(job.request_terminate(), Request::AlreadyRequested);
-    /// job.join().expect("the routine returns once asked");
-    /// # Ok::<(), clusworker::SpawnError>(())
-    /// ```
-    #[doc(alias = "request_stop")]
-    #[doc(alias = "cancel")]
-    pub fn request_terminate(&self) -> Request {
-        self.word().request_terminate()
-    }
-
-    /// Requests terminate (if no one has yet), then waits at most `timeout`
-    /// for the routine to return; see
-    /// [`Worker::terminate_timeout`](crate::Worker::terminate_timeout).
-    ///
-    /// # Errors
-    ///
-    /// [`WaitError::TimedOut`] if the routine was still running (or still
-    /// queued) at the deadline; [`WaitError::OwnThread`] from the job's own
-    /// routine.
-    #[doc(alias = "ClusWorkerTerminateEx")]
-    pub fn terminate_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        let _ = self.request_terminate();
-        self.wait_timeout(timeout)
-    }
-
-    /// Waits at most `timeout` for the routine to return, without
-    /// requesting terminate.
-    ///
-    /// # Errors
-    ///
-    /// As [`terminate_timeout`](Self::terminate_timeout).
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), WaitError> {
-        wait::wait_timeout(self.word(), self.is_own_job(), timeout)
-    }
-
-    /// Waits, without limit, for the routine to return.
-    ///
-    /// # Errors
-    ///
-    /// [`WaitError::OwnThread`] from the job's own routine.
-    pub fn wait(&self) -> Result<(), WaitError> {
-        self.wait_timeout(Duration::MAX)
-    }
-
-    /// The phase: `Running` (or queued), `Terminating`, or `Exited`.
-    pub fn state(&self) -> State {
-        self.word().state()
-    }
-
-    /// Has terminate been requested (by anyone)?
-    pub fn is_terminate_requested(&self) -> bool {
-        self.word().check_terminate()
     }
 
     /// Waits for the routine to return (without requesting terminate) and
