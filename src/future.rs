@@ -7,33 +7,37 @@ use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use clusworker_core::Until;
+use pin_project_lite::pin_project;
 
 use crate::context::Context;
 use crate::sys::Park;
 
-/// A future that resolves when a worker's routine has returned: the
-/// non-blocking [`Worker::wait`](crate::Worker::wait). Made by
-/// [`Worker::exited`](crate::Worker::exited) and
-/// [`PoolWorker::exited`](crate::pool::PoolWorker::exited).
-///
-/// It never blocks a thread: a pending poll links the future's own waiter
-/// node into a list beside the worker word, and the routine's exit wakes it
-/// (the core's [`Until`], model-checked with loom against the exit). No
-/// allocation per wait, and any number of tasks may await one worker's
-/// exit at once. Resolving synchronises with the exit, as a successful
-/// [`Worker::wait`](crate::Worker::wait) does:
-/// [`Worker::join`](crate::Worker::join) then returns at once.
-///
-/// To terminate without blocking, request first
-/// ([`Worker::request_terminate`](crate::Worker::request_terminate)), then
-/// await the exit.
-///
-/// Like every future here it is `!Unpin` (its waiter node must not move
-/// while linked): `.await` it, or pin it with [`std::pin::pin!`] to poll it
-/// by hand or to reuse it across `select!` rounds.
-#[must_use = "futures do nothing unless polled"]
-pub struct Exited<'a> {
-    inner: Until<'a, Park>,
+pin_project! {
+    /// A future that resolves when a worker's routine has returned: the
+    /// non-blocking [`Worker::wait`](crate::Worker::wait). Made by
+    /// [`Worker::exited`](crate::Worker::exited) and
+    /// [`PoolWorker::exited`](crate::pool::PoolWorker::exited).
+    ///
+    /// It never blocks a thread: a pending poll links the future's own waiter
+    /// node into a list beside the worker word, and the routine's exit wakes it
+    /// (the core's [`Until`], model-checked with loom against the exit). No
+    /// allocation per wait, and any number of tasks may await one worker's
+    /// exit at once. Resolving synchronises with the exit, as a successful
+    /// [`Worker::wait`](crate::Worker::wait) does:
+    /// [`Worker::join`](crate::Worker::join) then returns at once.
+    ///
+    /// To terminate without blocking, request first
+    /// ([`Worker::request_terminate`](crate::Worker::request_terminate)), then
+    /// await the exit.
+    ///
+    /// Like every future here it is `!Unpin` (its waiter node must not move
+    /// while linked): `.await` it, or pin it with [`std::pin::pin!`] to poll it
+    /// by hand or to reuse it across `select!` rounds.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Exited<'a> {
+        #[pin]
+        inner: Until<'a, Park>,
+    }
 }
 
 impl<'a> Exited<'a> {
@@ -46,10 +50,7 @@ impl Future for Exited<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        // SAFETY: `inner` is structurally pinned: it is never moved out of
-        // a pinned `Exited`, and `Exited` has no `Drop` or `Unpin` of its
-        // own that could move it.
-        unsafe { self.map_unchecked_mut(|me| &mut me.inner) }.poll(cx)
+        self.project().inner.poll(cx)
     }
 }
 
@@ -59,26 +60,28 @@ impl fmt::Debug for Exited<'_> {
     }
 }
 
-/// A future that resolves when terminate is requested: the async
-/// [`Context::check_terminate`]. Made by [`Context::terminated`].
-///
-/// Any number of tasks may await it at once (a routine may hand its
-/// `&Context` to several tasks); each future carries its own waiter node,
-/// so a wait allocates nothing, and dropping a pending one (a `select!`
-/// whose other branch won) takes it out of the list. Resolving
-/// synchronises with the request, as `check_terminate` returning `true`
-/// does. `!Unpin`, as [`Exited`] is.
-#[must_use = "futures do nothing unless polled"]
-pub struct TerminateRequested<'a> {
-    inner: Until<'a, Park>,
+pin_project! {
+    /// A future that resolves when terminate is requested: the async
+    /// [`Context::check_terminate`]. Made by [`Context::terminated`].
+    ///
+    /// Any number of tasks may await it at once (a routine may hand its
+    /// `&Context` to several tasks); each future carries its own waiter node,
+    /// so a wait allocates nothing, and dropping a pending one (a `select!`
+    /// whose other branch won) takes it out of the list. Resolving
+    /// synchronises with the request, as `check_terminate` returning `true`
+    /// does. `!Unpin`, as [`Exited`] is.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct TerminateRequested<'a> {
+        #[pin]
+        inner: Until<'a, Park>,
+    }
 }
 
 impl Future for TerminateRequested<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        // SAFETY: `inner` is structurally pinned, as in `Exited::poll`.
-        unsafe { self.map_unchecked_mut(|me| &mut me.inner) }.poll(cx)
+        self.project().inner.poll(cx)
     }
 }
 
