@@ -1,8 +1,7 @@
 //! The host's handle: [`Monitor`], and [`MonitorBuilder`] to start one.
 
 use std::fmt;
-use std::sync::{Arc, mpsc};
-use std::thread::{self, JoinHandle};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::driver::{Config, Driver, Hook};
@@ -10,6 +9,9 @@ use crate::error::{MonitorError, StartError};
 use crate::machine::{Operation, Outcome, ResourceState, Timeouts};
 use crate::resource::Resource;
 use crate::state::{Answer, CallEnd, Polls};
+#[cfg(feature = "loom")]
+use crate::sync::model::Mutant;
+use crate::sync::{self, Arc, JoinHandle};
 use crate::types::{EntryPoint, Escalation, Event, MonitorStats, ResourceId, ResourceInfo};
 
 /// The Resource Monitor: supervises resources' entry points, pending
@@ -88,9 +90,7 @@ impl Monitor {
     fn from_config(config: Config) -> Result<Monitor, StartError> {
         let driver = Driver::new(config);
         let on_thread = Arc::clone(&driver);
-        let thread = thread::Builder::new()
-            .name("clusworker-monitor".to_string())
-            .spawn(move || on_thread.run_timers())
+        let thread = sync::spawn("clusworker-monitor", move || Driver::run_timers(&on_thread))
             .map_err(StartError::Spawn)?;
         Ok(Monitor {
             driver,
@@ -114,7 +114,8 @@ impl Monitor {
         timeouts: Timeouts,
     ) -> ResourceId {
         let name: String = name.into();
-        self.driver.add(name.into(), Arc::new(resource), timeouts)
+        let resource = std::sync::Arc::new(resource);
+        self.driver.add(name.into(), resource, timeouts)
     }
 
     /// Brings a resource online: calls its `Online` entry point and returns
@@ -154,7 +155,7 @@ impl Monitor {
     /// [`MonitorError::Isolated`]; [`MonitorError::Hung`] or
     /// [`MonitorError::Panicked`] (the resource is failed).
     pub fn terminate(&self, id: ResourceId) -> Result<(), MonitorError> {
-        let end = self.driver.call(|state, _now| state.terminate(id))?;
+        let end = Driver::call(&self.driver, |state, _now| state.terminate(id))?;
         ended(id, EntryPoint::Terminate, end, &self.driver).map(|_| ())
     }
 
@@ -194,7 +195,7 @@ impl Monitor {
     }
 
     fn operate(&self, id: ResourceId, op: Operation) -> Result<Outcome, MonitorError> {
-        let end = self.driver.call(|state, now| state.request(id, op, now))?;
+        let end = Driver::call(&self.driver, |state, now| state.request(id, op, now))?;
         let ep = match op {
             Operation::Online => EntryPoint::Online,
             Operation::Offline => EntryPoint::Offline,
@@ -241,6 +242,19 @@ impl Monitor {
     /// Time since the monitor started: the clock of [`Event::at`].
     pub fn elapsed(&self) -> Duration {
         self.driver.now()
+    }
+
+    /// In a loom model (`clusworker_monitor::loom::check`): moves the
+    /// model's clock, which stands still otherwise, to `at`, and wakes the
+    /// timed waits it ends. Not an API.
+    ///
+    /// # Panics
+    ///
+    /// Outside a model, or if `at` is earlier than the clock.
+    #[cfg(feature = "loom")]
+    #[doc(hidden)]
+    pub fn loom_set_clock(&self, at: Duration) {
+        self.driver.set_clock(at);
     }
 }
 
@@ -320,6 +334,8 @@ pub struct MonitorBuilder {
     is_alive: Option<Duration>,
     hook: Option<Hook>,
     call_threads: usize,
+    #[cfg(feature = "loom")]
+    mutant: Option<Mutant>,
 }
 
 impl Default for MonitorBuilder {
@@ -331,6 +347,8 @@ impl Default for MonitorBuilder {
             is_alive: Some(MonitorBuilder::DEFAULT_IS_ALIVE),
             hook: None,
             call_threads: MonitorBuilder::DEFAULT_CALL_THREADS,
+            #[cfg(feature = "loom")]
+            mutant: None,
         }
     }
 }
@@ -385,7 +403,7 @@ impl MonitorBuilder {
     where
         F: Fn(&Escalation) + Send + Sync + 'static,
     {
-        self.hook = Some(Arc::new(hook));
+        self.hook = Some(std::sync::Arc::new(hook));
         self
     }
 
@@ -394,6 +412,15 @@ impl MonitorBuilder {
     /// hung does not count, so hung calls never starve the others.
     pub fn max_call_threads(mut self, threads: usize) -> MonitorBuilder {
         self.call_threads = threads.max(1);
+        self
+    }
+
+    /// For a loom model: the bug to put into the monitor's driver (`None`:
+    /// the shipped driver). Not an API.
+    #[cfg(feature = "loom")]
+    #[doc(hidden)]
+    pub fn loom_mutant(mut self, mutant: Option<Mutant>) -> MonitorBuilder {
+        self.mutant = mutant;
         self
     }
 
@@ -424,6 +451,8 @@ impl MonitorBuilder {
             },
             hook: self.hook,
             call_threads: self.call_threads,
+            #[cfg(feature = "loom")]
+            mutant: self.mutant,
         })
     }
 }

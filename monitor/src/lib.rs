@@ -123,6 +123,7 @@ mod quiet;
 mod resource;
 mod state;
 mod status;
+mod sync;
 mod types;
 
 pub use error::{MonitorError, StartError, StatusError};
@@ -134,6 +135,12 @@ pub use types::{
     Cause, EntryPoint, Escalation, EscalationReason, Event, ExitState, MonitorStats, ResourceId,
     ResourceInfo,
 };
+
+/// The hooks of the driver's loom models (`tests/loom_driver.rs`): not an
+/// API.
+#[cfg(feature = "loom")]
+#[doc(hidden)]
+pub use sync::model as loom;
 
 /// Compile-time checks that the public handles are thread-safe.
 const _: () = {

@@ -2,13 +2,15 @@
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 use crate::quiet::{Quiet, drop_quietly};
 use crate::resource::Resource;
 use crate::state::{Answer, CallSpec};
 use crate::status::{ReportSink, StatusHandle};
+use crate::sync::Arc;
 use crate::types::EntryPoint;
+#[cfg(feature = "loom")]
+use crate::{error::StatusError, machine::ResourceState, types::ExitState, types::ResourceId};
 
 use super::Driver;
 use super::pool::CallJob;
@@ -19,14 +21,14 @@ pub(super) struct EntryCall {
     spec: CallSpec,
     /// The user's: if the monitor went meanwhile, this may be the last
     /// reference, and the resource's `Drop` runs here, quietly.
-    resource: Quiet<Arc<dyn Resource>>,
+    resource: Quiet<std::sync::Arc<dyn Resource>>,
 }
 
 impl EntryCall {
     pub(super) fn new(
         driver: Arc<Driver>,
         spec: CallSpec,
-        resource: Quiet<Arc<dyn Resource>>,
+        resource: Quiet<std::sync::Arc<dyn Resource>>,
     ) -> Self {
         EntryCall {
             driver,
@@ -36,7 +38,7 @@ impl EntryCall {
     }
 
     fn status(&self) -> StatusHandle {
-        let sink: Arc<dyn ReportSink> = self.driver.clone();
+        let sink = sink(&self.driver);
         StatusHandle::new(sink, self.spec.resource, self.spec.generation)
     }
 
@@ -57,7 +59,7 @@ impl EntryCall {
 
 impl CallJob for EntryCall {
     fn run(self: Box<Self>) {
-        if !self.driver.started(&self.spec) {
+        if !Driver::started(&self.driver, &self.spec) {
             return;
         }
         let answer = catch_unwind(AssertUnwindSafe(|| self.answer()));
@@ -65,10 +67,41 @@ impl CallJob for EntryCall {
         // one whose `Drop` panics would unwind past `returned` and leave
         // the call in flight for ever.
         let answer = answer.map_err(drop_quietly).ok();
-        self.driver.returned(&self.spec, answer);
+        Driver::returned(&self.driver, &self.spec, answer);
     }
 
     fn cannot_run(self: Box<Self>, error: &io::Error) {
-        self.driver.cannot_call(&self.spec, error);
+        Driver::cannot_call(&self.driver, &self.spec, error);
+    }
+}
+
+/// The driver, as where a status handle's reports go.
+#[cfg(not(feature = "loom"))]
+fn sink(driver: &Arc<Driver>) -> std::sync::Arc<dyn ReportSink> {
+    Arc::<Driver>::clone(driver)
+}
+
+/// The driver, as where a status handle's reports go. The facade's `Arc`
+/// cannot be made an `Arc<dyn ReportSink>` (loom's cannot be unsized), so
+/// the handle holds a std `Arc` of one.
+#[cfg(feature = "loom")]
+fn sink(driver: &Arc<Driver>) -> std::sync::Arc<dyn ReportSink> {
+    std::sync::Arc::new(Shared(Arc::clone(driver)))
+}
+
+/// A driver shared through the facade's `Arc`.
+#[cfg(feature = "loom")]
+struct Shared(Arc<Driver>);
+
+#[cfg(feature = "loom")]
+impl ReportSink for Shared {
+    fn report(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        state: ResourceState,
+        checkpoint: u32,
+    ) -> Result<ExitState, StatusError> {
+        self.0.report(resource, generation, state, checkpoint)
     }
 }

@@ -19,6 +19,13 @@
 //!   (returned, panicked, declared hung by the timer thread, or never made).
 //! - A call thread tells the state when it begins a call (its
 //!   DeadlockTimeout starts) and when it returns.
+//!
+//! The locks, condition variables, the driver's `Arc`, the threads and the
+//! clock come from [`crate::sync`], so that loom model-checks this very
+//! code (`tests/loom_driver.rs`). The user's values (resources, the hook)
+//! are held in std's `Arc`: they take no part in the protocol. A function
+//! that may start a call takes `this: &Arc<Driver>`, to give the call its
+//! reference to the driver; a worker's report never starts one.
 
 mod job;
 mod pool;
@@ -27,9 +34,9 @@ use std::collections::HashMap;
 use std::io;
 use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::PoisonError;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{ResourceState, Timeouts};
@@ -37,12 +44,15 @@ use crate::quiet::Quiet;
 use crate::resource::Resource;
 use crate::state::{Answer, CallEnd, CallId, CallSpec, Effect, MonitorState, Polls};
 use crate::status::ReportSink;
+#[cfg(feature = "loom")]
+use crate::sync::model::Mutant;
+use crate::sync::{Arc, Condvar, Instant, Mutex, MutexGuard};
 use crate::types::{Escalation, Event, ExitState, MonitorStats, ResourceId, ResourceInfo};
 use job::EntryCall;
 use pool::{CallJob, CallThreads};
 
 /// The host's escalation hook.
-pub(crate) type Hook = Arc<dyn Fn(&Escalation) + Send + Sync + 'static>;
+pub(crate) type Hook = std::sync::Arc<dyn Fn(&Escalation) + Send + Sync + 'static>;
 
 /// How many due timers the timer thread handles per turn of the lock.
 const BATCH: usize = 64;
@@ -53,13 +63,16 @@ pub(crate) struct Config {
     pub(crate) polls: Polls,
     pub(crate) hook: Option<Hook>,
     pub(crate) call_threads: usize,
+    /// The bug to put into the driver, for a model to catch.
+    #[cfg(feature = "loom")]
+    pub(crate) mutant: Option<Mutant>,
 }
 
 /// Everything under the lock.
 struct Core {
     state: MonitorState,
     /// By resource index, as the state's entries.
-    resources: Vec<Option<Quiet<Arc<dyn Resource>>>>,
+    resources: Vec<Option<Quiet<std::sync::Arc<dyn Resource>>>>,
     subscribers: Vec<Sender<Event>>,
     /// Ends of calls that hosts wait for, until they take them.
     results: HashMap<CallId, CallEnd>,
@@ -81,13 +94,13 @@ pub(crate) struct Driver {
     calls: Arc<CallThreads>,
     hook: Option<Hook>,
     pub(crate) timeouts: Timeouts,
-    /// Itself, for the call jobs and status handles it makes.
-    me: Weak<Driver>,
+    #[cfg(feature = "loom")]
+    mutant: Option<Mutant>,
 }
 
 impl Driver {
     pub(crate) fn new(config: Config) -> Arc<Driver> {
-        Arc::new_cyclic(|me| Driver {
+        Arc::new(Driver {
             core: Mutex::new(Core {
                 state: MonitorState::new(config.polls),
                 resources: Vec::new(),
@@ -103,7 +116,8 @@ impl Driver {
             calls: Arc::new(CallThreads::new(config.call_threads)),
             hook: config.hook,
             timeouts: config.timeouts,
-            me: Weak::clone(me),
+            #[cfg(feature = "loom")]
+            mutant: config.mutant,
         })
     }
 
@@ -118,17 +132,20 @@ impl Driver {
     }
 
     /// Carries out what the state decided: events sent and hosts' results
-    /// stored under the lock, then, released, the rest ([`Later`]).
-    fn apply(&self, core: MutexGuard<'_, Core>) {
+    /// stored under the lock, then, released, the rest ([`Later`]). `me`
+    /// is this driver, for the calls it starts: `None` only for a worker's
+    /// report, which never starts a call (the state's `report` only moves
+    /// the heartbeat or settles the operation: events and timers).
+    fn apply(&self, core: MutexGuard<'_, Core>, me: Option<&Arc<Driver>>) {
         let mut later = Later::default();
-        self.drain(core, &mut later);
+        self.drain(core, me, &mut later);
         later.run(self);
     }
 
     /// The part of [`apply`](Self::apply) done under the lock: sends the
     /// events, stores the hosts' results and wakes them, and gathers what
     /// must wait for the lock's release into `later`.
-    fn drain(&self, mut core: MutexGuard<'_, Core>, later: &mut Later) {
+    fn drain(&self, mut core: MutexGuard<'_, Core>, me: Option<&Arc<Driver>>, later: &mut Later) {
         if !core.state.has_effects() {
             return;
         }
@@ -137,10 +154,11 @@ impl Driver {
             match effect {
                 Effect::Event(e) => core.subscribers.retain(|s| s.send(e.clone()).is_ok()),
                 Effect::Start(spec) => {
+                    debug_assert!(me.is_some(), "a report started a call: {spec:?}");
                     let resource = core.resources.get(spec.resource.0);
-                    let driver = self.me.upgrade();
-                    if let (Some(Some(r)), Some(driver)) = (resource, driver) {
-                        let resource = Quiet::new(Arc::clone(r));
+                    if let (Some(Some(r)), Some(me)) = (resource, me) {
+                        let resource = Quiet::new(std::sync::Arc::clone(r));
+                        let driver = Arc::clone(me);
                         later
                             .jobs
                             .push(Box::new(EntryCall::new(driver, spec, resource)));
@@ -175,8 +193,8 @@ impl Driver {
 
     pub(crate) fn add(
         &self,
-        name: Arc<str>,
-        resource: Arc<dyn Resource>,
+        name: std::sync::Arc<str>,
+        resource: std::sync::Arc<dyn Resource>,
         timeouts: Timeouts,
     ) -> ResourceId {
         let mut core = self.lock();
@@ -197,19 +215,23 @@ impl Driver {
     /// Decides a host call with `decide`, then waits until the state
     /// resolves it.
     pub(crate) fn call(
-        &self,
+        this: &Arc<Self>,
         decide: impl FnOnce(&mut MonitorState, Duration) -> Result<CallId, MonitorError>,
     ) -> Result<CallEnd, MonitorError> {
-        let now = self.now();
-        let mut core = self.lock();
+        let now = this.now();
+        let mut core = this.lock();
         let call = decide(&mut core.state, now)?;
-        self.apply(core);
-        let mut core = self.lock();
+        this.apply(core, Some(this));
+        let mut core = this.lock();
         loop {
             if let Some(end) = core.results.remove(&call) {
                 return Ok(end);
             }
-            core = self.done.wait(core).unwrap_or_else(PoisonError::into_inner);
+            #[cfg(feature = "loom")]
+            {
+                core = this.let_go_if(Mutant::HostWaitsUnlocked, core);
+            }
+            core = this.done.wait(core).unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -252,6 +274,13 @@ impl Driver {
     /// Stops the timer thread and the call threads; reports are refused
     /// from now on.
     pub(crate) fn stop(&self) {
+        #[cfg(feature = "loom")]
+        if self.mutant == Some(Mutant::StopAfterNotify) {
+            self.timer.notify_all();
+            self.lock().stop = true;
+            self.calls.stop();
+            return;
+        }
         self.lock().stop = true;
         self.timer.notify_all();
         self.calls.stop();
@@ -260,40 +289,40 @@ impl Driver {
     // ----- the call threads' side ------------------------------------------
 
     /// A call thread is about to make `spec`'s call: whether to make it.
-    fn started(&self, spec: &CallSpec) -> bool {
-        let now = self.now();
-        let mut core = self.lock();
+    fn started(this: &Arc<Self>, spec: &CallSpec) -> bool {
+        let now = this.now();
+        let mut core = this.lock();
         if core.stop {
             return false;
         }
         let go = core.state.call_started(spec, now);
-        self.apply(core);
+        this.apply(core, Some(this));
         go
     }
 
     /// `spec`'s call returned (`None`: it panicked).
-    fn returned(&self, spec: &CallSpec, answer: Option<Answer>) {
-        let now = self.now();
-        let mut core = self.lock();
+    fn returned(this: &Arc<Self>, spec: &CallSpec, answer: Option<Answer>) {
+        let now = this.now();
+        let mut core = this.lock();
         core.state.call_returned(spec, answer, now);
-        self.apply(core);
+        this.apply(core, Some(this));
     }
 
     /// No thread could be started for `spec`'s call.
-    fn cannot_call(&self, spec: &CallSpec, error: &io::Error) {
-        let now = self.now();
-        let mut core = self.lock();
+    fn cannot_call(this: &Arc<Self>, spec: &CallSpec, error: &io::Error) {
+        let now = this.now();
+        let mut core = this.lock();
         core.spawn_error = Some((error.kind(), error.raw_os_error()));
         core.state.cannot_call(spec, now);
-        self.apply(core);
+        this.apply(core, Some(this));
     }
 
     // ----- the timer thread ------------------------------------------------
 
     /// The timer thread: fires what is due, sleeps until the next deadline,
     /// until stopped.
-    pub(crate) fn run_timers(&self) {
-        let mut core = self.lock();
+    pub(crate) fn run_timers(this: &Arc<Self>) {
+        let mut core = this.lock();
         loop {
             if core.stop {
                 return;
@@ -305,39 +334,74 @@ impl Driver {
             let mut later = Later::default();
             loop {
                 let mut fired = 0;
-                while fired < BATCH && core.state.fire(self.now()) {
+                while fired < BATCH && core.state.fire(this.now()) {
                     fired += 1;
                 }
                 if fired == 0 {
                     break;
                 }
-                self.drain(core, &mut later);
-                core = self.lock();
+                this.drain(core, Some(this), &mut later);
+                core = this.lock();
                 if core.stop {
                     break;
                 }
             }
             if !later.is_empty() {
                 drop(core);
-                later.run(self);
-                core = self.lock();
+                later.run(this);
+                core = this.lock();
                 continue;
             }
             core = match core.state.next_deadline() {
                 Some(at) => {
-                    let now = self.now();
+                    let now = this.now();
                     if at <= now {
                         continue;
                     }
-                    let wait = self.timer.wait_timeout(core, at - now);
+                    #[cfg(feature = "loom")]
+                    {
+                        core = this.let_go_if(Mutant::TimerDeadlineUnlocked, core);
+                    }
+                    let wait = this.timer.wait_timeout(core, at - now);
                     wait.unwrap_or_else(PoisonError::into_inner).0
                 }
-                None => self
-                    .timer
-                    .wait(core)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => {
+                    #[cfg(feature = "loom")]
+                    {
+                        core = this.let_go_if(Mutant::TimerDeadlineUnlocked, core);
+                    }
+                    this.timer
+                        .wait(core)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
             };
             core.wakeups += 1;
+        }
+    }
+
+    // ----- the models' hooks -----------------------------------------------
+
+    /// Moves the model's clock to `at`, under each lock whose timed waits
+    /// it may end (the timer thread's, an idle call thread's), and wakes
+    /// them.
+    #[cfg(feature = "loom")]
+    pub(crate) fn set_clock(&self, at: Duration) {
+        let core = self.lock();
+        crate::sync::set_clock(at);
+        self.timer.clock_moved();
+        drop(core);
+        self.calls.clock_moved();
+    }
+
+    /// The bug `mutant`, if the model put it in: the lock let go and taken
+    /// again, so that what the caller read under it may be stale.
+    #[cfg(feature = "loom")]
+    fn let_go_if<'a>(&'a self, mutant: Mutant, core: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+        if self.mutant == Some(mutant) {
+            drop(core);
+            self.lock()
+        } else {
+            core
         }
     }
 }
@@ -366,9 +430,9 @@ impl Later {
             driver.timer.notify_one();
         }
         if self.stuck + self.back > 0 {
-            driver.calls.hung(self.stuck, self.back);
+            CallThreads::hung(&driver.calls, self.stuck, self.back);
         }
-        driver.calls.submit(self.jobs);
+        CallThreads::submit(&driver.calls, self.jobs);
         for e in &self.escalations {
             driver.escalate(e);
         }
@@ -391,7 +455,7 @@ impl ReportSink for Driver {
         let r = core
             .state
             .report(resource, generation, state, checkpoint, now);
-        self.apply(core);
+        self.apply(core, None);
         r
     }
 }

@@ -19,9 +19,10 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread;
+use std::sync::PoisonError;
 use std::time::Duration;
+
+use crate::sync::{self, Arc, Condvar, Mutex, MutexGuard};
 
 /// How long an idle call thread waits for work before it exits.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(5);
@@ -71,11 +72,11 @@ impl CallThreads {
 
     /// Queues `jobs`, starting threads (up to the bound) for those no idle
     /// thread takes.
-    pub(crate) fn submit(self: &Arc<Self>, jobs: Vec<Job>) {
+    pub(crate) fn submit(this: &Arc<Self>, jobs: Vec<Job>) {
         if jobs.is_empty() {
             return;
         }
-        let mut q = self.lock();
+        let mut q = this.lock();
         if q.stop {
             drop(q);
             drop(jobs); // unrun: the monitor is gone
@@ -84,9 +85,9 @@ impl CallThreads {
         let n = jobs.len();
         q.jobs.extend(jobs);
         for _ in 0..n.min(q.idle) {
-            self.work.notify_one();
+            this.work.notify_one();
         }
-        self.top_up(q);
+        CallThreads::top_up(this, q);
     }
 
     /// Starts one thread if the queued jobs outnumber the idle threads and
@@ -94,21 +95,19 @@ impl CallThreads {
     /// Each thread, as it starts, does the same, so a burst grows the pool
     /// by a chain of starts on the pool's own threads, and whoever submits
     /// (the timer thread, in a storm of expiries) starts at most one.
-    fn top_up(self: &Arc<Self>, mut q: MutexGuard<'_, Queue>) {
+    fn top_up(this: &Arc<Self>, mut q: MutexGuard<'_, Queue>) {
         let wanted = q.jobs.len() > q.idle;
-        let room = q.threads < self.max + q.hung;
+        let room = q.threads < this.max + q.hung;
         if !(wanted && room) {
             return;
         }
         q.threads += 1;
         q.peak = q.peak.max(q.threads);
         drop(q);
-        let pool = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name("clusworker-call".to_string())
-            .spawn(move || pool.serve());
+        let pool = Arc::clone(this);
+        let spawned = sync::spawn_detached("clusworker-call", move || CallThreads::serve(pool));
         if let Err(e) = spawned {
-            self.not_started(&e);
+            this.not_started(&e);
         }
     }
 
@@ -128,22 +127,22 @@ impl CallThreads {
     }
 
     /// A call thread's loop.
-    fn serve(self: Arc<Self>) {
+    fn serve(this: Arc<Self>) {
         // Grow the pool further if the queue still needs it.
-        self.top_up(self.lock());
-        let mut q = self.lock();
+        CallThreads::top_up(&this, this.lock());
+        let mut q = this.lock();
         loop {
             if let Some(job) = q.jobs.pop_front() {
                 drop(q);
                 job.run();
-                q = self.lock();
+                q = this.lock();
                 continue;
             }
             if q.stop {
                 break;
             }
             q.idle += 1;
-            let (guard, wait) = self
+            let (guard, wait) = this
                 .work
                 .wait_timeout(q, KEEP_ALIVE)
                 .unwrap_or_else(PoisonError::into_inner);
@@ -159,11 +158,11 @@ impl CallThreads {
     /// `stuck` more threads are in calls declared hung, and `returned` of
     /// those came back. A stuck thread makes room for another, which is
     /// started at once if calls are queued.
-    pub(crate) fn hung(self: &Arc<Self>, stuck: usize, returned: usize) {
-        let mut q = self.lock();
+    pub(crate) fn hung(this: &Arc<Self>, stuck: usize, returned: usize) {
+        let mut q = this.lock();
         q.hung = (q.hung + stuck).saturating_sub(returned);
         if stuck > 0 && !q.stop {
-            self.top_up(q);
+            CallThreads::top_up(this, q);
         }
     }
 
@@ -188,5 +187,14 @@ impl CallThreads {
     /// Calls queued and not yet taken by a thread.
     pub(crate) fn queued(&self) -> usize {
         self.lock().jobs.len()
+    }
+
+    /// The model's clock moved: wakes the idle threads whose keep-alive
+    /// it ended.
+    #[cfg(feature = "loom")]
+    pub(crate) fn clock_moved(&self) {
+        let q = self.lock();
+        self.work.clock_moved();
+        drop(q);
     }
 }
