@@ -352,6 +352,12 @@ impl Driver {
                 core = this.lock();
                 continue;
             }
+            if core.stop {
+                // Stopped during the burst, which decided nothing to carry
+                // out: the stop's notification came while the lock was
+                // released, so waiting now would wait for ever.
+                return;
+            }
             core = match core.state.next_deadline() {
                 Some(at) => {
                     let now = this.now();
