@@ -377,6 +377,10 @@ mod dual {
         /// `stop` notifies the timer thread before it sets the stop flag:
         /// a timer thread woken in between waits again, for ever.
         StopAfterNotify,
+        /// The timer thread, stopped during a burst that decided nothing
+        /// to carry out, waits (the bug fixed in 54e67a6): the stop's
+        /// notification came while it had let the lock go.
+        BurstForgetsTheStop,
     }
 
     /// Runs a loom model of the driver: explores `f` with at most `bound`

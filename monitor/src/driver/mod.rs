@@ -352,10 +352,14 @@ impl Driver {
                 core = this.lock();
                 continue;
             }
-            if core.stop {
-                // Stopped during the burst, which decided nothing to carry
-                // out: the stop's notification came while the lock was
-                // released, so waiting now would wait for ever.
+            // Stopped during the burst, which decided nothing to carry out:
+            // the stop's notification came while the lock was released, so
+            // waiting now would wait for ever.
+            #[cfg(feature = "loom")]
+            let stopped = core.stop && this.mutant != Some(Mutant::BurstForgetsTheStop);
+            #[cfg(not(feature = "loom"))]
+            let stopped = core.stop;
+            if stopped {
                 return;
             }
             core = match core.state.next_deadline() {
