@@ -1,0 +1,3 @@
+//! `clusworker-host`: the resource host daemon.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The built-in resource types: `process` and `scripted`.
