@@ -2,4 +2,5 @@
 //! as a program. Resources are declared in a TOML file, driven through a
 //! control socket, and reported to systemd.
 
+pub mod duration;
 pub mod types;
