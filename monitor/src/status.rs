@@ -20,6 +20,14 @@ pub(crate) trait ReportSink: Send + Sync {
         state: ResourceState,
         checkpoint: u32,
     ) -> Result<ExitState, StatusError>;
+
+    /// `SignalFailure(code)` for generation `generation` of `resource`.
+    fn signal_failure(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        code: u32,
+    ) -> Result<(), StatusError>;
 }
 
 /// The status handle of one pending operation: how its worker reports
@@ -95,6 +103,62 @@ impl StatusHandle {
     pub fn report(&self, state: ResourceState, checkpoint: u32) -> Result<ExitState, StatusError> {
         self.sink
             .report(self.resource, self.generation, state, checkpoint)
+    }
+
+    /// Signals that the resource has failed on its own (Resource API 2's
+    /// `SignalFailure`): a process resource whose process died, a disk that
+    /// went away. Allowed from the moment `online` is called until the next
+    /// operation begins, so the worker (or a watcher thread) of the online
+    /// operation keeps its handle and calls this when the resource fails,
+    /// without waiting for the next health poll. The resource goes `Failed`
+    /// at once with [`Cause::Signalled`](crate::Cause::Signalled) carrying
+    /// `code`; what happens next is the host's choice, as after a failed
+    /// `IsAlive`.
+    ///
+    /// # Errors
+    ///
+    /// [`StatusError::Ended`] if the online operation is over (the resource
+    /// was taken offline, terminated, had already failed, or a later
+    /// operation began), [`StatusError::Isolated`], or
+    /// [`StatusError::Stopped`]. Nothing changes then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use clusworker_monitor::{Cause, Monitor, Outcome, Resource, ResourceState, StatusHandle};
+    ///
+    /// /// Online at once; keeps its handle to report a failure later.
+    /// #[derive(Default)]
+    /// struct Service(Mutex<Option<StatusHandle>>);
+    /// impl Resource for Service {
+    ///     fn online(&self, status: StatusHandle) -> Outcome {
+    ///         *self.0.lock().unwrap() = Some(status);
+    ///         Outcome::Done
+    ///     }
+    ///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn terminate(&self) {}
+    /// }
+    ///
+    /// let monitor = Monitor::start()?;
+    /// let service = std::sync::Arc::new(Service::default());
+    /// let id = monitor.add("service", service.clone());
+    /// let events = monitor.subscribe();
+    /// monitor.online(id)?;
+    /// // Later the service dies, with exit status 3:
+    /// let handle = service.0.lock().unwrap().take().unwrap();
+    /// handle.signal_failure(3)?;
+    /// assert_eq!(monitor.state(id)?, ResourceState::Failed);
+    /// let failed = events.iter().find(|e| e.to == ResourceState::Failed).unwrap();
+    /// assert_eq!(failed.cause, Cause::Signalled { code: 3 });
+    /// // Once failed, the handle's operation is over:
+    /// assert!(handle.signal_failure(3).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "SignalFailure")]
+    pub fn signal_failure(&self, code: u32) -> Result<(), StatusError> {
+        self.sink
+            .signal_failure(self.resource, self.generation, code)
     }
 
     /// The resource this handle reports for.

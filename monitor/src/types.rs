@@ -127,6 +127,15 @@ pub enum Cause {
     Terminated,
     /// `IsAlive` said the resource is not alive.
     IsAliveFailed,
+    /// The resource signalled its own failure while online or coming
+    /// online ([`StatusHandle::signal_failure`](crate::StatusHandle::signal_failure);
+    /// Resource API 2's `SignalFailure`), for example because its process
+    /// died.
+    Signalled {
+        /// The resource's own code (a process resource gives the exit
+        /// status, or 128 + the signal's number).
+        code: u32,
+    },
     /// The entry point panicked; the resource is failed.
     Panicked(EntryPoint),
     /// The entry point did not return within DeadlockTimeout (or could not
@@ -144,6 +153,9 @@ impl fmt::Display for Cause {
             Cause::HeartbeatExpired => f.write_str("PendingTimeout expired"),
             Cause::Terminated => f.write_str("Terminate returned"),
             Cause::IsAliveFailed => f.write_str("IsAlive failed"),
+            Cause::Signalled { code } => {
+                write!(f, "the resource signalled a failure (code {code})")
+            }
             Cause::Panicked(ep) => write!(f, "{ep} panicked"),
             Cause::Escalated(ep) => write!(f, "{ep} hung past DeadlockTimeout: escalated"),
         }

@@ -104,4 +104,13 @@ impl ReportSink for Shared {
     ) -> Result<ExitState, StatusError> {
         self.0.report(resource, generation, state, checkpoint)
     }
+
+    fn signal_failure(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        code: u32,
+    ) -> Result<(), StatusError> {
+        self.0.signal_failure(resource, generation, code)
+    }
 }

@@ -468,4 +468,20 @@ impl ReportSink for Driver {
         self.apply(core, None);
         r
     }
+
+    fn signal_failure(
+        &self,
+        resource: ResourceId,
+        generation: u64,
+        code: u32,
+    ) -> Result<(), StatusError> {
+        let now = self.now();
+        let mut core = self.lock();
+        if core.stop {
+            return Err(StatusError::Stopped);
+        }
+        let r = core.state.signal_failure(resource, generation, code, now);
+        self.apply(core, None);
+        r
+    }
 }

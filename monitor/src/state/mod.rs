@@ -222,6 +222,35 @@ impl MonitorState {
         }
     }
 
+    /// The resource signals its own failure (Resource API 2's
+    /// `SignalFailure`) through the status handle of generation
+    /// `generation`: allowed while that operation's `Online` is pending or
+    /// has brought the resource `Online`, until the next operation begins.
+    /// Fails the resource with [`Cause::Signalled`] at once.
+    pub(crate) fn signal_failure(
+        &mut self,
+        id: ResourceId,
+        generation: u64,
+        code: u32,
+        now: Duration,
+    ) -> Result<(), StatusError> {
+        let Some(Some(entry)) = self.entries.get(id.0) else {
+            return Err(StatusError::Ended);
+        };
+        if entry.isolated {
+            return Err(StatusError::Isolated);
+        }
+        let online = match entry.machine.pending() {
+            Some(p) => p.operation == Operation::Online,
+            None => entry.machine.state() == ResourceState::Online,
+        };
+        if entry.generation != generation || !online {
+            return Err(StatusError::Ended);
+        }
+        self.fail(id, Cause::Signalled { code }, now);
+        Ok(())
+    }
+
     /// What the host sees of `id`.
     pub(crate) fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
         match self.entries.get(id.0) {

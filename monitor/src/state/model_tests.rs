@@ -30,6 +30,9 @@ enum Step {
     Remove(usize),
     /// A worker reports for the latest operation of the resource.
     Report(usize, ResourceState, u32),
+    /// The resource signals its own failure through the latest operation's
+    /// handle.
+    Signal(usize),
     /// A call thread begins the `k`-th queued call.
     Begin(usize),
     /// The `k`-th running call returns (`None`: panics).
@@ -52,7 +55,8 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (id.clone(), op).prop_map(|(i, o)| Step::Request(i, o)),
         1 => id.clone().prop_map(Step::Terminate),
         1 => id.clone().prop_map(Step::Remove),
-        3 => (id, state, 0u32..6).prop_map(|(i, s, c)| Step::Report(i, s, c)),
+        3 => (id.clone(), state, 0u32..6).prop_map(|(i, s, c)| Step::Report(i, s, c)),
+        1 => id.prop_map(Step::Signal),
         4 => (0usize..4).prop_map(Step::Begin),
         4 => (0usize..4, proptest::option::weighted(0.9, any::<bool>()))
             .prop_map(|(k, a)| Step::Return(k, a)),
@@ -176,6 +180,17 @@ proptest! {
                 Step::Report(i, state, cp) => {
                     let g = w.generation.get(&i).copied().unwrap_or(0);
                     let _ = s.report(ResourceId(i), g, state, cp, now);
+                }
+                Step::Signal(i) => {
+                    let g = w.generation.get(&i).copied().unwrap_or(0);
+                    let before = s.info(ResourceId(i)).map(|r| r.state);
+                    let r = s.signal_failure(ResourceId(i), g, 1, now);
+                    if r.is_err() {
+                        prop_assert!(!s.has_effects(), "a refused signal decides nothing");
+                    } else {
+                        prop_assert!(matches!(before, Ok(ResourceState::Online | ResourceState::OnlinePending)),
+                            "only an online or onlining resource can signal, was {before:?}");
+                    }
                 }
                 Step::Begin(k) if !w.queued.is_empty() => {
                     let spec = w.queued.remove(k % w.queued.len());
