@@ -13,10 +13,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clusworker::{Terminate, Worker};
 use clusworker_benches::raw::RawThread;
+use clusworker_benches::stats::{Summary, print_table};
+use clusworker_benches::{selected, test_mode};
 use criterion::Criterion;
 
 extern "C" fn poll_flag(arg: *mut c_void) -> *mut c_void {
@@ -73,13 +75,56 @@ fn std_scope() {
     });
 }
 
+/// The rows, in the order of the tables.
+const ROWS: &[(&str, fn())] = &[
+    ("clusworker", clusworker),
+    ("raw_pthread", raw_pthread),
+    ("std_thread_spawn", std_spawn),
+    ("std_thread_scope", std_scope),
+];
+
 fn cycle(c: &mut Criterion) {
     let mut g = c.benchmark_group("cycle");
-    g.bench_function("clusworker", |b| b.iter(clusworker));
-    g.bench_function("raw_pthread", |b| b.iter(raw_pthread));
-    g.bench_function("std_thread_spawn", |b| b.iter(std_spawn));
-    g.bench_function("std_thread_scope", |b| b.iter(std_scope));
+    for &(name, row) in ROWS {
+        g.bench_function(name, |b| b.iter(row));
+    }
     g.finish();
+}
+
+/// The interleaved per-iteration sampler (module docs).
+fn sampler() {
+    let n: usize = std::env::var("CYCLE_SAMPLES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000);
+    let n = if test_mode() { 5 } else { n };
+    let rows: Vec<(&str, fn())> = ROWS
+        .iter()
+        .copied()
+        .filter(|(name, _)| selected(&format!("cycle/{name}")))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let mut samples = vec![Vec::with_capacity(n); rows.len()];
+    let warm_up = n / 10 + 1;
+    for round in 0..warm_up + n {
+        for step in 0..rows.len() {
+            let i = (round + step) % rows.len();
+            let t0 = Instant::now();
+            (rows[i].1)();
+            let d = t0.elapsed();
+            if round >= warm_up {
+                samples[i].push(d);
+            }
+        }
+    }
+    let summaries: Vec<Summary> = rows
+        .iter()
+        .zip(samples)
+        .map(|((name, _), s)| Summary::of(name, s))
+        .collect();
+    print_table("cycle", &summaries, "raw_pthread");
 }
 
 fn config() -> Criterion {
@@ -91,7 +136,10 @@ fn config() -> Criterion {
 }
 
 fn main() {
-    let mut c = config().configure_from_args();
-    cycle(&mut c);
-    c.final_summary();
+    if std::env::var_os("CYCLE_SAMPLER_ONLY").is_none() {
+        let mut c = config().configure_from_args();
+        cycle(&mut c);
+        c.final_summary();
+    }
+    sampler();
 }
