@@ -23,6 +23,7 @@
 //!   `clusworker-capi` crate).
 
 mod all;
+mod backoff;
 mod builder;
 mod context;
 mod error;

@@ -14,7 +14,8 @@
 //! - [`WorkerWord::sleep`]: an interruptible sleep that cannot miss a
 //!   terminate request;
 //! - [`WorkerWord::wait_exited`]: any number of waiters for the exit, with or
-//!   without a timeout;
+//!   without a timeout (and [`WorkerWord::park_exited`], the same without
+//!   the spin phase, for an embedder that spins its own way first);
 //! - [`WorkerWord::terminated`] / [`WorkerWord::exited`]: the same waits
 //!   for async code, as futures ([`Until`]): any number of tasks at once,
 //!   no allocation per wait (each future carries its own node of an

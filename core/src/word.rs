@@ -360,15 +360,46 @@ impl<P: Platform> WorkerWord<P> {
     /// Waits until the routine has returned, for at most `timeout` (`None`:
     /// no limit). Any number of threads may wait at once.
     ///
-    /// A waiter first spins briefly ([`Platform::SPIN_LIMIT`]), then parks on
-    /// the word. `Ok` synchronises with the worker's exit: its result and
-    /// everything it wrote before returning are visible.
+    /// A waiter first spins briefly ([`Platform::SPIN_LIMIT`] rounds), then
+    /// parks on the word ([`park_exited`](Self::park_exited)). `Ok` synchronises with the
+    /// worker's exit: its result and everything it wrote before returning
+    /// are visible. An embedder that waits its own way first (`clusworker`
+    /// spins and yields before it parks) calls `park_exited` instead, so
+    /// that two spin phases never run back to back.
     pub fn wait_exited(&self, timeout: Option<Duration>) -> Result<(), TimedOut> {
-        // Every value of `cur` may end the wait with `Ok`, so every read of
-        // it acquires: this load, the spin's loads, the CAS's failure and
-        // the load after the wait. (Each one `Relaxed`: loom's
+        if timeout == Some(Duration::ZERO) || P::SPIN_LIMIT == 0 {
+            return self.park_exited(timeout);
+        }
+        // `Acquire`: an `Ok` from a load of the spin synchronises with the
+        // exit. (`Relaxed`: loom's
         // `a_timed_wait_that_returns_ok_sees_the_routines_writes`, on a
         // platform with a spin phase, reports a causality violation.)
+        if self.word.load(Acquire) & EXITED != 0 {
+            return Ok(());
+        }
+        // The deadline starts before the spin, which counts against it.
+        let deadline = Deadline::<P>::after(timeout);
+        for spins in 0..P::SPIN_LIMIT {
+            for _ in 0..(1u32 << spins.min(6)) {
+                spin_loop();
+            }
+            if self.word.load(Acquire) & EXITED != 0 {
+                return Ok(());
+            }
+        }
+        self.park_exited(deadline.remaining())
+    }
+
+    /// Waits until the routine has returned, for at most `timeout` (`None`:
+    /// no limit), parking on the word at once: [`wait_exited`](Self::wait_exited)
+    /// without its spin phase, for a caller that has just spun or yielded
+    /// itself. `Ok` synchronises with the worker's exit.
+    pub fn park_exited(&self, timeout: Option<Duration>) -> Result<(), TimedOut> {
+        // Every value of `cur` may end the wait with `Ok`, so every read of
+        // it acquires: this load, the CAS's failure and the load after the
+        // wait. (Each one `Relaxed`: loom's
+        // `a_timed_wait_that_returns_ok_sees_the_routines_writes` reports a
+        // causality violation.)
         let mut cur = self.word.load(Acquire);
         if cur & EXITED != 0 {
             return Ok(());
@@ -377,17 +408,6 @@ impl<P: Platform> WorkerWord<P> {
             return Err(TimedOut);
         }
         let deadline = Deadline::<P>::after(timeout);
-        let mut spins = 0;
-        while spins < P::SPIN_LIMIT {
-            for _ in 0..(1u32 << spins.min(6)) {
-                spin_loop();
-            }
-            spins += 1;
-            cur = self.word.load(Acquire);
-            if cur & EXITED != 0 {
-                return Ok(());
-            }
-        }
         loop {
             if cur & EXITED != 0 {
                 return Ok(());

@@ -92,7 +92,7 @@ impl<T> PoolWorker<T> {
             self.detach();
             return Err(Box::new(JoinOwnThread));
         }
-        wait::wait_exited(self.word());
+        let _ = wait::wait_exited(self.word(), None);
         let result = self.job.cell().take();
         self.detach();
         match result {
@@ -117,7 +117,7 @@ impl<T> Drop for PoolWorker<T> {
     fn drop(&mut self) {
         let _ = self.word().request_terminate();
         if !self.is_own_job() {
-            wait::wait_exited(self.word());
+            let _ = wait::wait_exited(self.word(), None);
         }
         // SAFETY: `self` is being dropped; the `Arc` is taken exactly once.
         drop(unsafe { ManuallyDrop::take(&mut self.job) });

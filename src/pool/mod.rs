@@ -62,7 +62,6 @@ mod job;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::hint::spin_loop;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
@@ -72,8 +71,10 @@ use std::time::{Duration, Instant};
 pub use handle::PoolWorker;
 pub use job::{JobId, NeverRan};
 
+use crate::backoff::spin_then_yield;
 use crate::builder::SpawnError;
 use crate::context::Context;
+use crate::wait;
 use job::{Job, Run};
 
 /// A fixed set of threads running worker routines; see the
@@ -280,7 +281,7 @@ impl Pool {
                 continue;
             }
             let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if job.word().wait_exited(left).is_ok() {
+            if wait::wait_exited(job.word(), left).is_ok() {
                 report.exited += 1;
             }
         }
@@ -344,26 +345,11 @@ fn spawn_error(error: io::Error) -> SpawnError {
 /// condvar: a job spawned within this window starts without a wake-up.
 const IDLE_POLL: Duration = Duration::from_micros(50);
 
-/// Polls [`Shared::queued`] for up to [`IDLE_POLL`] (spinning, then
-/// yielding, as crossbeam's `Backoff::snooze`); returns whether a job may be
-/// waiting.
+/// Polls [`Shared::queued`] for up to [`IDLE_POLL`] (the crate's one
+/// backoff: spinning 2^0 .. 2^6 rounds, then yielding); returns whether a
+/// job may be waiting.
 fn poll_for_work(shared: &Shared) -> bool {
-    for step in 0..=6 {
-        if shared.queued.load(Ordering::Relaxed) != 0 {
-            return true;
-        }
-        for _ in 0..1u32 << step {
-            spin_loop();
-        }
-    }
-    let start = Instant::now();
-    while start.elapsed() < IDLE_POLL {
-        if shared.queued.load(Ordering::Relaxed) != 0 {
-            return true;
-        }
-        thread::yield_now();
-    }
-    false
+    spin_then_yield(6, IDLE_POLL, || shared.queued.load(Ordering::Relaxed) != 0)
 }
 
 /// The loop of pool thread `index`: take a job, run it, repeat until the
