@@ -1,6 +1,20 @@
 //! The clusworker resource host: one [`Monitor`](clusworker_monitor::Monitor)
 //! as a program. Resources are declared in a TOML file, driven through a
-//! control socket, and reported to systemd.
+//! control socket ([`protocol`], [`client`]), logged through `tracing`
+//! ([`log`]) and reported to systemd ([`notify`]).
+//!
+//! - [`protocol`]: the control socket's line-delimited JSON.
+//! - [`client`]: a client of it, as `clusworker-hostctl` uses.
+//! - [`notify`]: systemd's `Type=notify` protocol.
+//! - [`exit`]: the host's exit codes.
+//! - [`types`]: the built-in resource types; [`duration`]: `"30s"`.
+//! - [`paths`]: where the socket is by default.
 
+pub mod client;
 pub mod duration;
+pub mod exit;
+pub mod log;
+pub mod notify;
+pub mod paths;
+pub mod protocol;
 pub mod types;
