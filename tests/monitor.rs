@@ -199,7 +199,9 @@ fn a_stale_checkpoint_is_rejected_and_is_not_a_heartbeat() {
     let h = r.handle();
     h.report(OnlinePending, 3).expect("valid");
     let before = m.info(id).expect("known");
-    std::thread::sleep(ms(2)); // so that a heartbeat would move the deadline
+    // So that a heartbeat would move the deadline: the heartbeat's
+    // lock-free path dates reports with a coarse clock (4 ms on Linux).
+    std::thread::sleep(ms(20));
     for stale in [3, 2, 0] {
         assert_eq!(
             h.report(OnlinePending, stale),

@@ -115,6 +115,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod beat;
 mod driver;
 mod error;
 mod handle;

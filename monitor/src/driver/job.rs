@@ -3,6 +3,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::beat::Beat;
 use crate::quiet::{Quiet, drop_quietly};
 use crate::resource::Resource;
 use crate::state::{Answer, CallSpec};
@@ -19,6 +20,8 @@ use super::pool::CallJob;
 pub(super) struct EntryCall {
     driver: Arc<Driver>,
     spec: CallSpec,
+    /// The operation's heartbeat word, for the status handle.
+    beat: Option<std::sync::Arc<Beat>>,
     /// The user's: if the monitor went meanwhile, this may be the last
     /// reference, and the resource's `Drop` runs here, quietly.
     resource: Quiet<std::sync::Arc<dyn Resource>>,
@@ -28,18 +31,21 @@ impl EntryCall {
     pub(super) fn new(
         driver: Arc<Driver>,
         spec: CallSpec,
+        beat: Option<std::sync::Arc<Beat>>,
         resource: Quiet<std::sync::Arc<dyn Resource>>,
     ) -> Self {
         EntryCall {
             driver,
             spec,
+            beat,
             resource,
         }
     }
 
     fn status(&self) -> StatusHandle {
         let sink = sink(&self.driver);
-        StatusHandle::new(sink, self.spec.resource, self.spec.generation)
+        let beat = self.beat.clone();
+        StatusHandle::new(sink, self.spec.resource, self.spec.generation, beat)
     }
 
     fn answer(&self) -> Answer {

@@ -100,9 +100,12 @@ pub(crate) struct Driver {
 
 impl Driver {
     pub(crate) fn new(config: Config) -> Arc<Driver> {
+        let epoch = Instant::now();
+        let mut state = MonitorState::new(config.polls);
+        state.set_clock_origin(crate::sync::coarse().0);
         Arc::new(Driver {
             core: Mutex::new(Core {
-                state: MonitorState::new(config.polls),
+                state,
                 resources: Vec::new(),
                 subscribers: Vec::new(),
                 results: HashMap::new(),
@@ -112,7 +115,7 @@ impl Driver {
             }),
             timer: Condvar::new(),
             done: Condvar::new(),
-            epoch: Instant::now(),
+            epoch,
             calls: Arc::new(CallThreads::new(config.call_threads)),
             hook: config.hook,
             timeouts: config.timeouts,
@@ -159,9 +162,9 @@ impl Driver {
                     if let (Some(Some(r)), Some(me)) = (resource, me) {
                         let resource = Quiet::new(std::sync::Arc::clone(r));
                         let driver = Arc::clone(me);
-                        later
-                            .jobs
-                            .push(Box::new(EntryCall::new(driver, spec, resource)));
+                        let beat = core.state.beat(spec.resource, spec.generation);
+                        let call = EntryCall::new(driver, spec, beat, resource);
+                        later.jobs.push(Box::new(call));
                     }
                 }
                 Effect::Resolve(call, end) => {
@@ -249,11 +252,13 @@ impl Driver {
     }
 
     pub(crate) fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
-        self.lock().state.info(id)
+        let now = self.now();
+        self.lock().state.info(id, now)
     }
 
     pub(crate) fn infos(&self) -> Vec<ResourceInfo> {
-        self.lock().state.infos()
+        let now = self.now();
+        self.lock().state.infos(now)
     }
 
     pub(crate) fn stats(&self) -> MonitorStats {
@@ -277,13 +282,21 @@ impl Driver {
         #[cfg(feature = "loom")]
         if self.mutant == Some(Mutant::StopAfterNotify) {
             self.timer.notify_all();
-            self.lock().stop = true;
+            self.halt();
             self.calls.stop();
             return;
         }
-        self.lock().stop = true;
+        self.halt();
         self.timer.notify_all();
         self.calls.stop();
+    }
+
+    /// Sets the stop flag, and closes every heartbeat word: from now on a
+    /// worker's every report takes the locked path, which says `Stopped`.
+    fn halt(&self) {
+        let mut core = self.lock();
+        core.stop = true;
+        core.state.close_beats();
     }
 
     // ----- the call threads' side ------------------------------------------

@@ -301,6 +301,23 @@ impl ResourceMachine {
         }
     }
 
+    /// A heartbeat of the pending operation at `checkpoint`, reported at
+    /// `at`, taken elsewhere (the monitor's lock-free path) and folded in
+    /// here: the checkpoint and the time move on if they are later. Returns
+    /// whether anything changed; nothing changes when nothing is pending.
+    pub fn observe(&mut self, checkpoint: u32, at: Duration) -> bool {
+        let Some(mut p) = self.pending() else {
+            return false;
+        };
+        if checkpoint <= p.checkpoint {
+            return false;
+        }
+        p.checkpoint = checkpoint;
+        p.last_report = max(p.last_report, at);
+        self.pending = Some(Packed::pack(p));
+        true
+    }
+
     /// Fails the resource if the heartbeat deadline has passed at `now`:
     /// `Some` with the transition to `Failed`, `None` (and nothing changes)
     /// if nothing is pending or there is time left.

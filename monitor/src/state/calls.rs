@@ -61,6 +61,7 @@ impl MonitorState {
     pub(super) fn advance(&mut self, id: ResourceId, end: Superseded) {
         let entry = self.entry_mut(id);
         entry.generation += 1;
+        entry.close_beat();
         let end = if entry.isolated {
             Superseded::Isolated
         } else {
@@ -105,6 +106,7 @@ impl MonitorState {
         }
         if !t.to.is_pending() {
             self.timers.cancel(key(id, TimerKind::Heartbeat));
+            self.entry_mut(id).close_beat();
         }
         let online = ResourceState::Online;
         if t.to == online && t.from != online {

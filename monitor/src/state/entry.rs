@@ -1,7 +1,9 @@
 //! One resource's bookkeeping: [`Entry`], and its calls ([`Call`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::beat::{Beat, Seen};
 use crate::machine::ResourceMachine;
 use crate::types::EntryPoint;
 
@@ -78,6 +80,9 @@ pub(crate) struct Entry {
     calls: Option<Box<Calls>>,
     /// An entry point hung: no further calls, reports refused.
     pub(crate) isolated: bool,
+    /// The pending operation's heartbeat word (its lock-free path), while
+    /// one is pending.
+    pub(crate) beat: Option<Arc<Beat>>,
 }
 
 impl Entry {
@@ -88,6 +93,7 @@ impl Entry {
             generation: 0,
             calls: None,
             isolated: false,
+            beat: None,
         }
     }
 
@@ -130,6 +136,23 @@ impl Entry {
             .into_iter()
             .flatten()
             .find(|c| c.id == id)
+    }
+
+    /// Folds the heartbeats taken by the lock-free path into the state
+    /// machine (`now` dates them); returns what was read, `None` if no
+    /// operation's word is open.
+    pub(crate) fn fold(&mut self, now: Duration) -> Option<Seen> {
+        let seen = self.beat.as_deref()?.read()?;
+        self.machine.observe(seen.checkpoint, seen.at(now));
+        Some(seen)
+    }
+
+    /// Ends the pending operation's word: its heartbeats take the locked
+    /// path from now on, which refuses them.
+    pub(crate) fn close_beat(&mut self) {
+        if let Some(beat) = self.beat.take() {
+            beat.close();
+        }
     }
 
     /// Calls made and not returned (nor declared hung).

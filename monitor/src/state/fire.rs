@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::beat::LIMIT_MS;
 use crate::machine::ResourceState;
 use crate::types::{Cause, EntryPoint, ResourceId};
 
@@ -45,17 +46,34 @@ impl MonitorState {
         if own_call {
             return;
         }
-        match entry.machine.deadline() {
-            None => {} // the operation ended
-            Some(d) if d > now => self.set_timer(id, TimerKind::Heartbeat, d),
-            Some(_) => {
-                let Some(t) = entry.machine.expire(now) else {
+        loop {
+            let entry = self.entry_mut(id);
+            let seen = entry.fold(now);
+            match entry.machine.deadline() {
+                None => return, // the operation ended
+                Some(d) if d > now => {
+                    // Looked at again at least every 2^30 ms, so that the
+                    // heartbeat word's wrapping times stay readable.
+                    let limit = now.saturating_add(Duration::from_millis(LIMIT_MS));
+                    return self.set_timer(id, TimerKind::Heartbeat, d.min(limit));
+                }
+                Some(_) => {
+                    // Expired, unless a heartbeat lands before the word
+                    // closes: then fold it and look again.
+                    if seen.is_some_and(|seen| {
+                        !entry.beat.as_deref().is_some_and(|b| b.close_if(seen))
+                    }) {
+                        continue;
+                    }
+                    let Some(t) = entry.machine.expire(now) else {
+                        return;
+                    };
+                    self.advance(id, Superseded::Ended);
+                    self.transition(id, t, Cause::HeartbeatExpired, now);
+                    if self.entry_mut(id).calls().terminate.is_none() {
+                        self.make_call(id, EntryPoint::Terminate, false);
+                    }
                     return;
-                };
-                self.advance(id, Superseded::Ended);
-                self.transition(id, t, Cause::HeartbeatExpired, now);
-                if self.entry_mut(id).calls().terminate.is_none() {
-                    self.make_call(id, EntryPoint::Terminate, false);
                 }
             }
         }

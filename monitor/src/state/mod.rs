@@ -44,6 +44,7 @@ use std::time::Duration;
 
 pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
 
+use crate::beat::Beat;
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{Operation, Report, ResourceMachine, ResourceState, Timeouts};
 use crate::types::{Cause, EntryPoint, ExitState, ResourceId, ResourceInfo};
@@ -68,6 +69,9 @@ pub(crate) struct MonitorState {
     /// Calls declared hung whose threads have not returned yet.
     hung: HashSet<CallId>,
     effects: Vec<Effect>,
+    /// The coarse clock's reading at the monitor's epoch, for the
+    /// heartbeat words ([`Beat`]).
+    origin: Duration,
 }
 
 impl MonitorState {
@@ -79,7 +83,29 @@ impl MonitorState {
             next_call: 0,
             hung: HashSet::new(),
             effects: Vec::new(),
+            origin: Duration::ZERO,
         }
+    }
+
+    /// Sets the coarse clock's reading at the monitor's epoch
+    /// ([`crate::sync::coarse`]), before the first operation begins.
+    pub(crate) fn set_clock_origin(&mut self, origin: Duration) {
+        self.origin = origin;
+    }
+
+    /// Closes every heartbeat word (the monitor is stopping).
+    pub(crate) fn close_beats(&mut self) {
+        self.entries
+            .iter_mut()
+            .flatten()
+            .for_each(Entry::close_beat);
+    }
+
+    /// The heartbeat word of `id`'s pending operation of generation
+    /// `generation`, for the status handle of its call.
+    pub(crate) fn beat(&self, id: ResourceId, generation: u64) -> Option<Arc<Beat>> {
+        let entry = self.entries.get(id.0)?.as_ref()?;
+        (entry.generation == generation).then(|| entry.beat.clone())?
     }
 
     /// What was decided since the last call, in order.
@@ -151,6 +177,7 @@ impl MonitorState {
             return Err(MonitorError::Busy(id));
         }
         self.timers.cancel_all(id.0);
+        self.entry_mut(id).close_beat();
         self.entries[id.0] = None;
         Ok(())
     }
@@ -173,6 +200,8 @@ impl MonitorState {
             })?;
         self.entry_mut(id).machine = machine;
         self.advance(id, Superseded::Ended);
+        let beat = Beat::new(op, machine.timeouts().pending(), self.origin, now);
+        self.entry_mut(id).beat = Some(Arc::new(beat));
         self.transition(id, t, Cause::Requested(op), now);
         if let Some(deadline) = machine.deadline() {
             self.set_timer(id, TimerKind::Heartbeat, deadline);
@@ -212,8 +241,14 @@ impl MonitorState {
         if entry.generation != generation {
             return Err(StatusError::Ended);
         }
+        entry.fold(now);
         match entry.machine.report(state, checkpoint, now) {
-            Ok(Report::Heartbeat { .. }) => Ok(ExitState::Continue),
+            Ok(Report::Heartbeat { .. }) => {
+                if let Some(beat) = &entry.beat {
+                    beat.raise(checkpoint, now);
+                }
+                Ok(ExitState::Continue)
+            }
             Ok(Report::Settled(t)) => {
                 self.transition(id, t, Cause::Reported { checkpoint }, now);
                 Ok(ExitState::Continue)
@@ -251,19 +286,31 @@ impl MonitorState {
         Ok(())
     }
 
-    /// What the host sees of `id`.
-    pub(crate) fn info(&self, id: ResourceId) -> Result<ResourceInfo, MonitorError> {
-        match self.entries.get(id.0) {
-            Some(Some(entry)) => Ok(info_of(id, entry)),
+    /// What the host sees of `id` at `now` (the heartbeats taken by the
+    /// lock-free path folded in).
+    pub(crate) fn info(
+        &mut self,
+        id: ResourceId,
+        now: Duration,
+    ) -> Result<ResourceInfo, MonitorError> {
+        match self.entries.get_mut(id.0) {
+            Some(Some(entry)) => {
+                entry.fold(now);
+                Ok(info_of(id, entry))
+            }
             _ => Err(MonitorError::UnknownResource(id)),
         }
     }
 
     /// Every resource, in the order they were added.
-    pub(crate) fn infos(&self) -> Vec<ResourceInfo> {
-        let entries = self.entries.iter().enumerate();
-        let live = entries.filter_map(|(i, e)| Some((ResourceId(i), e.as_ref()?)));
-        live.map(|(id, e)| info_of(id, e)).collect()
+    pub(crate) fn infos(&mut self, now: Duration) -> Vec<ResourceInfo> {
+        let entries = self.entries.iter_mut().enumerate();
+        let live = entries.filter_map(|(i, e)| Some((ResourceId(i), e.as_mut()?)));
+        live.map(|(id, e)| {
+            e.fold(now);
+            info_of(id, e)
+        })
+        .collect()
     }
 
     // ----- helpers shared by the submodules --------------------------------

@@ -30,6 +30,8 @@ enum Step {
     Remove(usize),
     /// A worker reports for the latest operation of the resource.
     Report(usize, ResourceState, u32),
+    /// A worker's heartbeat through the lock-free path (the word).
+    Beat(usize, u32),
     /// The resource signals its own failure through the latest operation's
     /// handle.
     Signal(usize),
@@ -56,6 +58,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => id.clone().prop_map(Step::Terminate),
         1 => id.clone().prop_map(Step::Remove),
         3 => (id.clone(), state, 0u32..6).prop_map(|(i, s, c)| Step::Report(i, s, c)),
+        2 => (id.clone(), 0u32..6).prop_map(|(i, c)| Step::Beat(i, c)),
         1 => id.prop_map(Step::Signal),
         4 => (0usize..4).prop_map(Step::Begin),
         4 => (0usize..4, proptest::option::weighted(0.9, any::<bool>()))
@@ -112,7 +115,7 @@ impl World {
         Ok(())
     }
 
-    fn check(&self, s: &MonitorState) -> Result<(), TestCaseError> {
+    fn check(&self, s: &mut MonitorState) -> Result<(), TestCaseError> {
         for i in 0..RESOURCES {
             let others = self
                 .running
@@ -123,7 +126,7 @@ impl World {
             if self.removed.contains(&i) {
                 continue;
             }
-            let info = s.info(ResourceId(i));
+            let info = s.info(ResourceId(i), Duration::ZERO);
             let state = info
                 .map(|i| i.state)
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -181,9 +184,20 @@ proptest! {
                     let g = w.generation.get(&i).copied().unwrap_or(0);
                     let _ = s.report(ResourceId(i), g, state, cp, now);
                 }
+                Step::Beat(i, cp) => {
+                    let g = w.generation.get(&i).copied().unwrap_or(0);
+                    if let Some(beat) = s.beat(ResourceId(i), g) {
+                        let ms = now.as_millis() as u64;
+                        let taken = beat.heartbeat_at(cp, ms, ms);
+                        let state = s.info(ResourceId(i), now).map(|r| r.state);
+                        prop_assert!(!taken || matches!(state, Ok(ResourceState::OnlinePending | ResourceState::OfflinePending)),
+                            "a heartbeat taken while {state:?}");
+                    }
+                    prop_assert!(!s.has_effects(), "a lock-free heartbeat decides nothing");
+                }
                 Step::Signal(i) => {
                     let g = w.generation.get(&i).copied().unwrap_or(0);
-                    let before = s.info(ResourceId(i)).map(|r| r.state);
+                    let before = s.info(ResourceId(i), Duration::ZERO).map(|r| r.state);
                     let r = s.signal_failure(ResourceId(i), g, 1, now);
                     if r.is_err() {
                         prop_assert!(!s.has_effects(), "a refused signal decides nothing");
@@ -212,7 +226,7 @@ proptest! {
                 }
             }
             w.absorb(&mut s)?;
-            w.check(&s)?;
+            w.check(&mut s)?;
         }
         // Every call returns: then every waited call is resolved, and no
         // timer is left but those of the resources still pending or online.
@@ -226,7 +240,7 @@ proptest! {
             let Some(spec) = w.running.pop() else { break };
             s.call_returned(&spec, Some(answer_for(spec.entry_point, false)), now);
             w.absorb(&mut s)?;
-            w.check(&s)?;
+            w.check(&mut s)?;
         }
         prop_assert!(w.waiting.is_empty(), "hosts never resolved: {:?}", w.waiting);
     }

@@ -2,6 +2,7 @@
 //! drives `MonitorState` with explicit times and checks the effects it
 //! decided. This file holds the shared helpers.
 
+mod beat;
 mod scenarios;
 mod signal;
 
@@ -70,5 +71,5 @@ fn online(s: &mut MonitorState, id: ResourceId) {
     assert!(s.call_started(&call, ms(1)));
     s.call_returned(&call, Some(Answer::Outcome(Outcome::Done)), ms(10));
     let _ = s.take_effects();
-    assert_eq!(s.info(id).expect("known").state, Online);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known").state, Online);
 }

@@ -36,7 +36,7 @@ fn a_rejected_request_changes_nothing_and_decides_nothing() {
     let (mut s, id) = state();
     s.request(id, Operation::Online, ms(0)).expect("online");
     let _ = s.take_effects();
-    let before = s.info(id).expect("known");
+    let before = s.info(id, Duration::ZERO).expect("known");
     for op in [Operation::Online, Operation::Offline] {
         let r = s.request(id, op, ms(5));
         assert!(
@@ -45,7 +45,7 @@ fn a_rejected_request_changes_nothing_and_decides_nothing() {
         );
     }
     assert!(!s.has_effects());
-    assert_eq!(s.info(id).expect("known"), before);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known"), before);
     let unknown = ResourceId(7);
     assert!(matches!(
         s.request(unknown, Operation::Online, ms(5)),
@@ -72,7 +72,10 @@ fn a_report_in_time_beats_the_expiry_and_moves_the_heartbeat_without_touching_ti
     assert_eq!(s.timer_count(), timers);
     // The old deadline fires: nothing expires, it is set again.
     assert!(s.fire(ms(100)));
-    assert_eq!(s.info(id).expect("known").state, OnlinePending);
+    assert_eq!(
+        s.info(id, Duration::ZERO).expect("known").state,
+        OnlinePending
+    );
     assert_eq!(s.next_deadline(), Some(ms(199)));
     // At the new deadline a report is late, and the expiry fails it.
     let late = s.report(id, g, OnlinePending, 2, ms(199));
@@ -99,7 +102,7 @@ fn a_report_in_time_beats_the_expiry_and_moves_the_heartbeat_without_touching_ti
     assert!(s.call_started(&terminate, ms(201)));
     s.call_returned(&terminate, Some(Answer::Terminated), ms(202));
     assert!(events(&s.take_effects()).is_empty());
-    assert_eq!(s.info(id).expect("known").state, Failed);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known").state, Failed);
     assert_eq!(s.timer_count(), 0);
 }
 
@@ -128,7 +131,7 @@ fn a_hung_call_is_declared_once_isolates_and_its_late_return_changes_nothing() {
     assert_eq!(escalations, [(EntryPoint::Online, reason)]);
     let cause = Cause::Escalated(EntryPoint::Online);
     assert_eq!(events(&fx), [(OnlinePending, Failed, cause, ms(310))]);
-    assert!(s.info(id).expect("known").isolated);
+    assert!(s.info(id, Duration::ZERO).expect("known").isolated);
     assert!(starts(&fx).is_empty(), "an isolated resource gets no call");
     // The late return: its thread counts again, nothing else.
     s.call_returned(&call, Some(Answer::Outcome(Outcome::Done)), ms(500));
@@ -159,7 +162,7 @@ fn a_hung_terminate_after_an_expiry_is_escalated_once_from_failed() {
     assert!(fx.contains(&Effect::CallHung));
     s.call_returned(&terminate, Some(Answer::Terminated), ms(402));
     assert_eq!(s.take_effects(), [Effect::HungReturned]);
-    assert_eq!(s.info(id).expect("known").state, Failed);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known").state, Failed);
 }
 
 #[test]
@@ -257,7 +260,10 @@ fn terminate_during_a_running_online_ends_it_and_the_late_return_is_moot() {
     let fx = s.take_effects();
     assert_eq!(resolved(&fx), [(online, pending)]);
     assert_eq!(one_start(&fx).call, again);
-    assert_eq!(s.info(id).expect("known").state, OnlinePending);
+    assert_eq!(
+        s.info(id, Duration::ZERO).expect("known").state,
+        OnlinePending
+    );
 }
 
 #[test]
@@ -305,7 +311,10 @@ fn remove_refuses_an_online_resource_and_ignores_calls_that_return_afterwards() 
     s.remove(id).expect("offline: removable");
     assert_eq!(s.timer_count(), 0);
     assert_eq!(s.resource_count(), 0);
-    assert!(matches!(s.info(id), Err(MonitorError::UnknownResource(_))));
+    assert!(matches!(
+        s.info(id, Duration::ZERO),
+        Err(MonitorError::UnknownResource(_))
+    ));
     assert_eq!(
         s.report(id, off.generation, OfflinePending, 1, ms(22)),
         Err(StatusError::Ended)
@@ -369,7 +378,7 @@ fn remove_is_refused_while_a_host_waits_for_a_call_of_the_resource() {
     assert!(s.call_started(&terminate, ms(1)));
     s.call_returned(&terminate, None, ms(2));
     let _ = s.take_effects();
-    assert_eq!(s.info(id).expect("known").state, Failed);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known").state, Failed);
     assert!(matches!(s.remove(id), Err(MonitorError::Busy(_))));
     assert!(!s.call_started(&call, ms(3)), "superseded by the terminate");
     assert_eq!(

@@ -23,7 +23,7 @@ fn an_online_resource_that_signals_fails_at_once_and_its_polls_stop() {
     assert_eq!(events(&fx), [(Online, Failed, cause, ms(20))]);
     assert!(starts(&fx).is_empty(), "the host decides what comes next");
     assert_eq!(s.timer_count(), 0, "no poll of a failed resource");
-    assert_eq!(s.info(id).expect("known").state, Failed);
+    assert_eq!(s.info(id, Duration::ZERO).expect("known").state, Failed);
 }
 
 #[test]
@@ -72,7 +72,10 @@ fn a_signal_from_an_earlier_operation_or_while_going_offline_is_refused() {
     let r = s.signal_failure(id, current, 1, ms(22));
     assert_eq!(r, Err(StatusError::Ended), "offline is not online");
     assert!(!s.has_effects());
-    assert_eq!(s.info(id).expect("known").state, OfflinePending);
+    assert_eq!(
+        s.info(id, Duration::ZERO).expect("known").state,
+        OfflinePending
+    );
 }
 
 #[test]
