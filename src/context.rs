@@ -3,12 +3,12 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use clusworker_core::{Sleep, WorkerWord};
+use clusworker_core::{Reason, Sleep, WorkerWord};
 
 use crate::sys::Park;
 
 /// The routine's view of its worker: check for terminate, sleep
-/// interruptibly.
+/// interruptibly, read why terminate was requested.
 ///
 /// A `&Context` is passed to the routine by [`Worker::spawn`](crate::Worker::spawn).
 /// It may be shared with helper threads the routine scopes
@@ -18,16 +18,30 @@ pub struct Context {
     word: WorkerWord<Park>,
 }
 
-/// Terminate was requested: the routine should wind down and return.
+/// Terminate was requested, for the [`Reason`] it holds (the first
+/// request's): the routine should wind down and return.
 ///
 /// Returned by [`Context::sleep`] and [`Context::sleep_until`] when they end
 /// early (or would start) because of a terminate request.
+///
+/// # Examples
+///
+/// ```
+/// use clusworker::{Reason, Terminated, Worker};
+/// let worker = Worker::spawn(|ctx| match ctx.sleep(std::time::Duration::MAX) {
+///     Err(Terminated(reason)) => reason,
+///     Ok(()) => unreachable!("an endless sleep ends only by a request"),
+/// })?;
+/// let _ = worker.request_terminate_with(Reason::User(7));
+/// assert_eq!(worker.join().unwrap(), Reason::User(7));
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Terminated;
+pub struct Terminated(pub Reason);
 
 impl fmt::Display for Terminated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("terminate was requested")
+        write!(f, "terminate was requested ({})", self.0)
     }
 }
 
@@ -108,8 +122,41 @@ impl Context {
     pub fn sleep(&self, timeout: Duration) -> Result<(), Terminated> {
         match self.word.sleep(timeout) {
             Sleep::Elapsed => Ok(()),
-            Sleep::Terminated => Err(Terminated),
+            Sleep::Terminated => Err(Terminated(self.reason_requested())),
         }
+    }
+
+    /// Why terminate was requested: the first request's [`Reason`]
+    /// (Go's `context.Cause`), or `None` while none was made. One atomic
+    /// load, and a read beside the word once a request was made.
+    ///
+    /// A `Some` synchronises with the first request as a
+    /// [`check_terminate`](Self::check_terminate) that returns `true` does:
+    /// every reader, whenever it asks, sees the same first reason.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::{Reason, Worker};
+    /// let worker = Worker::spawn(|ctx| {
+    ///     while !ctx.check_terminate() {
+    ///         std::thread::yield_now();
+    ///     }
+    ///     ctx.reason()
+    /// })?;
+    /// let _ = worker.request_terminate_with(Reason::SiblingFailed);
+    /// let _ = worker.request_terminate_with(Reason::User(1)); // too late: not first
+    /// assert_eq!(worker.join().unwrap(), Some(Reason::SiblingFailed));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn reason(&self) -> Option<Reason> {
+        self.word.reason()
+    }
+
+    /// The reason, once this thread has acquired `TERMINATE` (`sleep`
+    /// returned `Terminated`, a future resolved): always `Some`.
+    pub(crate) fn reason_requested(&self) -> Reason {
+        self.word.reason().unwrap_or_default()
     }
 
     /// Sleeps until `deadline`, or until terminate is requested; see

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use clusworker_core::Until;
+use clusworker_core::{Reason, Until};
 use pin_project_lite::pin_project;
 
 use crate::context::Context;
@@ -69,19 +69,23 @@ pin_project! {
     /// so a wait allocates nothing, and dropping a pending one (a `select!`
     /// whose other branch won) takes it out of the list. Resolving
     /// synchronises with the request, as `check_terminate` returning `true`
-    /// does. `!Unpin`, as [`Exited`] is.
+    /// does. It yields the first request's [`Reason`] (what
+    /// [`Context::reason`] then returns too). `!Unpin`, as [`Exited`] is.
     #[must_use = "futures do nothing unless polled"]
     pub struct TerminateRequested<'a> {
         #[pin]
         inner: Until<'a, Park>,
+        ctx: &'a Context,
     }
 }
 
 impl Future for TerminateRequested<'_> {
-    type Output = ();
+    type Output = Reason;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        self.project().inner.poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Reason> {
+        let this = self.project();
+        // Ready: this poll acquired `TERMINATE`, so the reason is there.
+        this.inner.poll(cx).map(|()| this.ctx.reason_requested())
     }
 }
 
@@ -103,7 +107,7 @@ impl Context {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use clusworker::Worker;
+    /// use clusworker::{Reason, Worker};
     /// let worker = Worker::spawn(|ctx| {
     ///     let rt = tokio::runtime::Builder::new_current_thread()
     ///         .enable_time()
@@ -113,20 +117,23 @@ impl Context {
     ///         let mut polls = 0u32;
     ///         loop {
     ///             tokio::select! {
-    ///                 _ = ctx.terminated() => return polls,
+    ///                 reason = ctx.terminated() => return (polls, reason),
     ///                 _ = tokio::time::sleep(Duration::from_millis(5)) => polls += 1,
     ///             }
     ///         }
     ///     })
     /// })?;
-    /// worker.terminate(); // wakes the task at once, whatever it awaits
-    /// let polls = worker.join().expect("the routine does not panic");
+    /// // Wakes the task at once, whatever it awaits, and tells it why.
+    /// worker.terminate_with(Reason::MonitorShutDown);
+    /// let (polls, reason) = worker.join().expect("the routine does not panic");
+    /// assert_eq!(reason, Reason::MonitorShutDown);
     /// # let _ = polls;
     /// # Ok::<(), clusworker::SpawnError>(())
     /// ```
     pub fn terminated(&self) -> TerminateRequested<'_> {
         TerminateRequested {
             inner: self.word().terminated(),
+            ctx: self,
         }
     }
 }

@@ -33,16 +33,77 @@ macro_rules! handle_api {
         ///
         /// ```
         #[doc = $setup]
-        /// use clusworker::Request;
+        /// use clusworker::{Reason, Request};
         /// assert_eq!(w.request_terminate(), Request::First);
-        /// assert_eq!(w.request_terminate(), Request::AlreadyRequested);
+        /// assert_eq!(w.request_terminate(), Request::AlreadyRequested(Reason::Requested));
         /// w.join().expect("the routine returns once asked");
         #[doc = $end]
         /// ```
         #[doc(alias = "request_stop")]
         #[doc(alias = "cancel")]
         pub fn request_terminate(&self) -> clusworker_core::Request {
-            self.word().request_terminate()
+            self.request_terminate_with(clusworker_core::Reason::Requested)
+        }
+
+        /// [`request_terminate`](Self::request_terminate) with a
+        /// [`Reason`](crate::Reason) (Go's `context.WithCancelCause`, .NET's
+        /// and tokio's asked-for cancellation reasons). Only the first
+        /// request's reason counts: the routine reads it
+        /// ([`Context::reason`](crate::Context::reason), the `Err` of
+        /// [`Context::sleep`](crate::Context::sleep),
+        /// [`Context::terminated`](crate::Context::terminated)), and every
+        /// later request gets it back in
+        /// [`Request::AlreadyRequested`](crate::Request::AlreadyRequested).
+        /// It is published with the flag, by the same edge: no allocation,
+        /// and `check_terminate` stays one load.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = $setup]
+        /// use clusworker::{Reason, Request};
+        /// assert_eq!(w.request_terminate_with(Reason::User(5)), Request::First);
+        /// // A later request learns the first one's reason.
+        /// assert_eq!(
+        ///     w.request_terminate_with(Reason::HandleDropped),
+        ///     Request::AlreadyRequested(Reason::User(5)),
+        /// );
+        /// assert_eq!(w.reason(), Some(Reason::User(5)));
+        /// w.join().expect("the routine returns once asked");
+        #[doc = $end]
+        /// ```
+        pub fn request_terminate_with(
+            &self,
+            reason: clusworker_core::Reason,
+        ) -> clusworker_core::Request {
+            self.word().request_terminate_with(reason)
+        }
+
+        /// [`terminate`](Self::terminate) with a [`Reason`](crate::Reason):
+        /// requests (giving the reason, if this call is first) and, if this
+        /// call was first, waits for the routine to return. A later call
+        /// returns [`Terminate::AlreadyRequested`](crate::Terminate::AlreadyRequested)
+        /// with the first request's reason, at once.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = $setup]
+        /// use clusworker::{Reason, Terminate};
+        /// assert_eq!(w.terminate_with(Reason::PoolShutDown), Terminate::First);
+        /// assert_eq!(w.terminate(), Terminate::AlreadyRequested(Reason::PoolShutDown));
+        #[doc = $end]
+        /// ```
+        pub fn terminate_with(&self, reason: clusworker_core::Reason) -> crate::Terminate {
+            crate::wait::terminate(self.word(), self.$own(), reason)
+        }
+
+        /// Why terminate was requested: the first request's
+        /// [`Reason`](crate::Reason), or `None` if none was made. One atomic
+        /// load (and a read beside the word once requested); the same value
+        /// the routine reads through [`Context::reason`](crate::Context::reason).
+        pub fn reason(&self) -> Option<clusworker_core::Reason> {
+            self.word().reason()
         }
 
         /// Requests terminate and, if this call was the first to, waits
@@ -65,12 +126,12 @@ macro_rules! handle_api {
         /// use clusworker::{State, Terminate};
         /// assert_eq!(w.terminate(), Terminate::First);
         /// assert_eq!(w.state(), State::Exited);
-        /// assert_eq!(w.terminate(), Terminate::AlreadyRequested);
+        /// assert_eq!(w.terminate(), Terminate::AlreadyRequested(clusworker::Reason::Requested));
         #[doc = $end]
         /// ```
         #[doc(alias = "ClusWorkerTerminate")]
         pub fn terminate(&self) -> crate::Terminate {
-            crate::wait::terminate(self.word(), self.$own())
+            self.terminate_with(clusworker_core::Reason::Requested)
         }
 
         /// Requests terminate (if no one has yet), then waits at most

@@ -11,7 +11,9 @@
 //!   [`Context::sleep`], [`Context::sleep_until`]; [`Terminated`].
 //! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
 //!   [`NotExited`].
-//! - [`Terminate`], [`State`], [`WaitError`], [`JoinOwnThread`].
+//! - [`Reason`]: why terminate was requested ([`Worker::terminate_with`],
+//!   [`Worker::request_terminate_with`], [`Context::reason`]).
+//! - [`Terminate`], [`Request`], [`State`], [`WaitError`], [`JoinOwnThread`].
 //! - [`Exited`] and [`TerminateRequested`]: await a worker's exit, or a
 //!   terminate request ([`Context::terminated`]), from async code
 //!   ([`Worker::exited`], [`pool::PoolWorker::exited`]).
@@ -37,7 +39,7 @@ mod worker;
 
 pub use all::{NotExited, terminate_all, wait_all};
 pub use builder::{Builder, SpawnError};
-pub use clusworker_core::{Request, State};
+pub use clusworker_core::{Reason, Request, State};
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
 pub use future::{Exited, TerminateRequested};

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use clusworker_core::{Request, TimedOut, WorkerWord};
+use clusworker_core::{Reason, Request, TimedOut, WorkerWord};
 
 use crate::backoff::spin_then_yield;
 
@@ -18,10 +18,10 @@ use crate::sys::Park;
 /// # Examples
 ///
 /// ```
-/// use clusworker::{Terminate, Worker};
+/// use clusworker::{Reason, Terminate, Worker};
 /// let worker = Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;
 /// assert_eq!(worker.terminate(), Terminate::First); // requested, and waited
-/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested); // at once
+/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested(Reason::Requested)); // at once
 /// # Ok::<(), clusworker::SpawnError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,10 +30,11 @@ pub enum Terminate {
     /// This call made the terminate request, and waited until the routine
     /// returned (it may have returned before the call).
     First,
-    /// Another call had already made the request; this one returned at
-    /// once, without waiting, as `ClusWorkerTerminate` does. Use
+    /// Another call had already made the request, for the [`Reason`] this
+    /// holds (the first request's); this one returned at once, without
+    /// waiting, as `ClusWorkerTerminate` does. Use
     /// [`Worker::wait_timeout`](crate::Worker::wait_timeout) to wait as well.
-    AlreadyRequested,
+    AlreadyRequested(Reason),
     /// Called on the worker's own thread: the request was made (if it was
     /// not already) and nothing waited, since waiting would deadlock.
     OwnThread,
@@ -83,18 +84,18 @@ pub(crate) fn wait_exited(
 
 /// `terminate`: request, and wait if this call was first. `own` says the
 /// caller is the routine itself, which must not wait.
-pub(crate) fn terminate(word: &WorkerWord<Park>, own: bool) -> Terminate {
+pub(crate) fn terminate(word: &WorkerWord<Park>, own: bool, reason: Reason) -> Terminate {
     if own {
-        let _ = word.request_terminate();
+        let _ = word.request_terminate_with(reason);
         return Terminate::OwnThread;
     }
-    match word.request_terminate() {
+    match word.request_terminate_with(reason) {
         Request::First | Request::AlreadyExited => {
             // Without a timeout the wait cannot fail.
             let _ = wait_exited(word, None);
             Terminate::First
         }
-        Request::AlreadyRequested => Terminate::AlreadyRequested,
+        Request::AlreadyRequested(first) => Terminate::AlreadyRequested(first),
     }
 }
 

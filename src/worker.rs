@@ -81,7 +81,7 @@ use crate::sys::{Park, Thread};
 ///     steps
 /// })?;
 /// assert_eq!(worker.terminate(), Terminate::First);
-/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
+/// assert_eq!(worker.terminate(), Terminate::AlreadyRequested(clusworker::Reason::Requested));
 /// // The request may even come before the first step: zero steps is fine.
 /// let steps: u32 = worker.join().expect("the routine does not panic");
 /// # let _ = steps;
@@ -234,7 +234,9 @@ impl<T> Worker<T> {
 
 impl<T> Drop for Worker<T> {
     fn drop(&mut self) {
-        let _ = self.word().request_terminate();
+        let _ = self
+            .word()
+            .request_terminate_with(clusworker_core::Reason::HandleDropped);
         if self.is_own_thread() {
             // Cannot wait for ourselves: let the thread free the block.
             // SAFETY: `self` is being dropped; moved out exactly once, and

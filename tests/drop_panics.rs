@@ -273,7 +273,10 @@ fn a_waker_that_panics_when_the_exit_wakes_it_does_not_abort_the_worker_thread()
         );
         dropped("the exit's wake-up", &wakes, 1);
     }
-    assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
+    assert_eq!(
+        worker.terminate(),
+        Terminate::AlreadyRequested(clusworker::Reason::Requested)
+    );
     assert_eq!(bounded("join", move || worker.join()).ok(), Some(3));
     workers_still_work();
 }

@@ -52,7 +52,7 @@ fn terminate_from_the_own_thread_requests_and_does_not_wait() {
     wait_exit(&worker);
     assert_eq!(
         worker.terminate(),
-        Terminate::AlreadyRequested,
+        Terminate::AlreadyRequested(clusworker::Reason::Requested),
         "the routine's own terminate made the request"
     );
     let seen = join(unwrap_arc(worker)).expect("the routine does not panic");

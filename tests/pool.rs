@@ -49,7 +49,10 @@ fn terminate_wakes_a_sleeping_routine_and_waits_for_it() {
         State::Exited,
         "terminate returned before the exit"
     );
-    assert_eq!(job.terminate(), Terminate::AlreadyRequested);
+    assert_eq!(
+        job.terminate(),
+        Terminate::AlreadyRequested(clusworker::Reason::Requested)
+    );
     assert_eq!(job.join().ok(), Some(true), "the sleep ended by terminate");
 }
 
@@ -379,7 +382,7 @@ fn a_pool_jobs_request_terminate_returns_at_once_even_while_queued() {
     assert_eq!(queued.request_terminate(), clusworker::Request::First);
     assert_eq!(
         queued.request_terminate(),
-        clusworker::Request::AlreadyRequested
+        clusworker::Request::AlreadyRequested(clusworker::Reason::Requested)
     );
     drop(release);
     assert!(busy.join().is_ok());

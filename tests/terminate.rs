@@ -56,7 +56,7 @@ fn exactly_one_first_among_racing_terminators() {
         let firsts = outcomes.iter().filter(|&&o| o == Terminate::First).count();
         let later = outcomes
             .iter()
-            .filter(|&&o| o == Terminate::AlreadyRequested)
+            .filter(|&&o| o == Terminate::AlreadyRequested(clusworker::Reason::Requested))
             .count();
         assert_eq!(
             (firsts, later),
@@ -95,7 +95,7 @@ fn first_terminator_waits_and_second_terminator_returns_at_once() {
     let w = worker.clone();
     assert_eq!(
         bounded("the second terminate", move || w.terminate()),
-        Terminate::AlreadyRequested,
+        Terminate::AlreadyRequested(clusworker::Reason::Requested),
         "a second terminate must return at once, without waiting"
     );
     assert_eq!(
@@ -118,7 +118,10 @@ fn first_terminator_waits_and_second_terminator_returns_at_once() {
         .expect("the first terminator panicked")
         .expect("sent");
     assert_eq!(worker.state(), State::Exited);
-    assert_eq!(join(unwrap_arc(worker)).ok(), Some((Err(Terminated), true)));
+    assert_eq!(
+        join(unwrap_arc(worker)).ok(),
+        Some((Err(Terminated(clusworker::Reason::Requested)), true))
+    );
 }
 
 #[test]
@@ -146,7 +149,11 @@ fn terminate_wakes_a_worker_sleeping_forever() {
         // instead of hanging (or passing slowly).
         terminate_exit(&worker);
         assert_eq!(worker.state(), State::Exited);
-        assert_eq!(join(worker).ok(), Some(Err(Terminated)), "round {round}");
+        assert_eq!(
+            join(worker).ok(),
+            Some(Err(Terminated(clusworker::Reason::Requested))),
+            "round {round}"
+        );
     }
 }
 
@@ -173,8 +180,14 @@ fn plain_terminate_wakes_a_sleeping_worker_and_returns_first() {
             State::Exited,
             "terminate returned before the exit"
         );
-        assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
-        assert_eq!(join(unwrap_arc(worker)).ok(), Some(Err(Terminated)));
+        assert_eq!(
+            worker.terminate(),
+            Terminate::AlreadyRequested(clusworker::Reason::Requested)
+        );
+        assert_eq!(
+            join(unwrap_arc(worker)).ok(),
+            Some(Err(Terminated(clusworker::Reason::Requested)))
+        );
     }
 }
 
@@ -189,7 +202,10 @@ fn terminate_after_the_routine_exited_returns_first_and_does_not_hang() {
         bounded("Worker::terminate", move || w.terminate()),
         Terminate::First
     );
-    assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
+    assert_eq!(
+        worker.terminate(),
+        Terminate::AlreadyRequested(clusworker::Reason::Requested)
+    );
     assert_eq!(worker.terminate_timeout(Duration::ZERO), Ok(()));
     assert!(worker.is_terminate_requested());
     assert_eq!(worker.state(), State::Exited);
@@ -227,7 +243,10 @@ fn zero_timeout_on_a_running_worker_times_out_and_join_still_gets_the_value() {
             Err(WaitError::TimedOut)
         );
     }
-    assert_eq!(worker.terminate(), Terminate::AlreadyRequested);
+    assert_eq!(
+        worker.terminate(),
+        Terminate::AlreadyRequested(clusworker::Reason::Requested)
+    );
 
     gate.open();
     assert_eq!(join(worker).ok(), Some((true, 42)));
@@ -284,7 +303,10 @@ fn max_timeout_waits_without_limit() {
             .terminate_timeout(Duration::MAX)),
         Ok(())
     );
-    assert_eq!(join(unwrap_arc(worker)).ok(), Some(Err(Terminated)));
+    assert_eq!(
+        join(unwrap_arc(worker)).ok(),
+        Some(Err(Terminated(clusworker::Reason::Requested)))
+    );
 
     // wait_timeout(MAX) and wait() on a worker that exits when released.
     let (gate, pass) = gate();
@@ -385,7 +407,10 @@ fn every_terminate_timeout_caller_waits_not_only_the_first() {
     for _ in 0..CALLERS {
         assert_eq!(recv("a caller's result", &done_rx), Ok(()));
     }
-    assert_eq!(join(unwrap_arc(worker)).ok(), Some((Err(Terminated), true)));
+    assert_eq!(
+        join(unwrap_arc(worker)).ok(),
+        Some((Err(Terminated(clusworker::Reason::Requested)), true))
+    );
 }
 
 #[test]
@@ -454,7 +479,7 @@ fn request_terminate_returns_at_once_and_names_each_case() {
     );
     assert_eq!(
         worker.request_terminate(),
-        clusworker::Request::AlreadyRequested
+        clusworker::Request::AlreadyRequested(clusworker::Reason::Requested)
     );
     drop(release);
     assert_eq!(join(worker).ok(), Some(true), "the routine saw the request");
@@ -465,7 +490,7 @@ fn request_terminate_returns_at_once_and_names_each_case() {
     assert_eq!(done.request_terminate(), clusworker::Request::AlreadyExited);
     assert_eq!(
         done.request_terminate(),
-        clusworker::Request::AlreadyRequested
+        clusworker::Request::AlreadyRequested(clusworker::Reason::Requested)
     );
     assert_eq!(join(done).ok(), Some(5));
 }

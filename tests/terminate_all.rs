@@ -22,7 +22,7 @@ enum End {
 /// Worker `i` sleeps until terminated.
 fn sleeper(i: usize) -> Worker<(usize, End)> {
     Worker::spawn(move |ctx| match ctx.sleep(Duration::MAX) {
-        Err(Terminated) => (i, End::Terminated),
+        Err(Terminated(_)) => (i, End::Terminated),
         Ok(()) => (i, End::Unexpected),
     })
     .expect("spawn")

@@ -79,7 +79,10 @@ fn state_goes_running_terminating_exited() {
     wait_exit(&worker);
     assert_eq!(worker.state(), State::Exited);
     assert!(format!("{worker:?}").contains("Exited"), "{worker:?}");
-    assert_eq!(join(worker).ok(), Some(Err(Terminated)));
+    assert_eq!(
+        join(worker).ok(),
+        Some(Err(Terminated(clusworker::Reason::Requested)))
+    );
 }
 
 #[test]
@@ -192,7 +195,7 @@ fn context_sleep_elapses_without_a_request_and_fails_at_once_after_one() {
     assert_eq!(before, [Ok(()); 4], "sleeps with no request must elapse");
     assert_eq!(
         after,
-        [Err(Terminated); 4],
+        [Err(Terminated(clusworker::Reason::Requested)); 4],
         "sleeps after the request must fail at once (a hang here would time the test out)"
     );
 }
@@ -227,7 +230,10 @@ fn context_is_shared_by_scoped_helper_threads_and_wakes_them_all() {
     terminate_exit(&worker);
     assert_eq!(
         join(worker).ok(),
-        Some(vec![(Err(Terminated), true); HELPERS])
+        Some(vec![
+            (Err(Terminated(clusworker::Reason::Requested)), true);
+            HELPERS
+        ])
     );
 }
 
@@ -440,7 +446,7 @@ fn errors_explain_themselves() {
     let cases: [(&dyn std::error::Error, &str); 3] = [
         (&WaitError::TimedOut, "timeout"),
         (&WaitError::OwnThread, "own"),
-        (&Terminated, "terminate"),
+        (&Terminated(clusworker::Reason::Requested), "terminate"),
     ];
     for (e, word) in cases {
         let shown = e.to_string();

@@ -10,7 +10,9 @@
 //!
 //! - [`WorkerWord::check_terminate`]: one `Acquire` load;
 //! - [`WorkerWord::request_terminate`]: tells its caller whether it was
-//!   first; exactly one caller ever is;
+//!   first; exactly one caller ever is; [`WorkerWord::request_terminate_with`]
+//!   gives a [`Reason`], which [`WorkerWord::reason`] reads back (always
+//!   the first request's, published with the flag);
 //! - [`WorkerWord::sleep`]: an interruptible sleep that cannot miss a
 //!   terminate request;
 //! - [`WorkerWord::wait_exited`]: any number of waiters for the exit, with or
@@ -53,7 +55,7 @@
 //! use core::sync::atomic::AtomicU32;
 //! use core::cell::UnsafeCell;
 //! use core::time::Duration;
-//! use clusworker_core::{Platform, Request, Sleep, State, WorkerCell};
+//! use clusworker_core::{Platform, Reason, Request, Sleep, State, WorkerCell};
 //!
 //! struct Spin;
 //! impl Platform for Spin {
@@ -73,7 +75,7 @@
 //! let cell: WorkerCell<Spin, u32> = WorkerCell::new();
 //! assert_eq!(cell.word().sleep(Duration::from_micros(10)), Sleep::Elapsed);
 //! assert_eq!(cell.word().request_terminate(), Request::First);
-//! assert_eq!(cell.word().request_terminate(), Request::AlreadyRequested);
+//! assert_eq!(cell.word().request_terminate(), Request::AlreadyRequested(Reason::Requested));
 //! assert!(cell.word().check_terminate());
 //! assert_eq!(cell.word().sleep(Duration::MAX), Sleep::Terminated);
 //! assert_eq!(cell.word().state(), State::Terminating);
@@ -94,11 +96,13 @@ mod cell;
 mod deadline;
 pub mod guide;
 mod platform;
+mod reason;
 mod until;
 mod waiters;
 pub mod word;
 
 pub use cell::{Last, TakeError, WorkerCell};
 pub use platform::{AtomicWord, Platform, SlotCell};
+pub use reason::Reason;
 pub use until::Until;
 pub use word::{Request, Sleep, State, TimedOut, WorkerWord};

@@ -77,6 +77,16 @@ pub unsafe trait SlotCell<T> {
     fn new(value: T) -> Self;
     /// Calls `f` with a raw pointer to the value.
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R;
+    /// Calls `f` with a raw pointer to the value, for reading only: any
+    /// number of `with` calls may run at once, never beside a `with_mut`.
+    /// The core reads the terminate reason's code through it.
+    ///
+    /// The default goes through [`with_mut`](Self::with_mut); a cell that
+    /// tracks accesses (loom's) overrides it, so that readers on several
+    /// threads are not taken for writers.
+    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        self.with_mut(|p| f(p.cast_const()))
+    }
 }
 
 // SAFETY: `UnsafeCell::get` is the pointer to the owned value, valid as long

@@ -14,6 +14,8 @@
 //! | 6   | `RELEASED`    | the handle, when it lets go    | never   |
 //! | 7   | `ASYNC_WAITER`| a future, when it first waits  | never   |
 //! | 8   | `COMPLETED`   | the result writer, when done   | never   |
+//! | 9   | `REQUESTING`  | the first terminate request    | never   |
+//! | 10–13 | the reason's kind | the first request, with `TERMINATE` | never |
 //!
 //! Every bit is set at most once and never cleared, so the word only grows:
 //! each transition is one `fetch_or` or one `compare_exchange`, and every
@@ -31,6 +33,19 @@
 //!   whatever the terminator wrote before its request is visible to the
 //!   worker after it. On x86-64 the `Acquire` load is an ordinary load
 //!   instruction (on AArch64, `ldar` or `ldapr`).
+//! - **The reason.** A request first *claims* the right to give the
+//!   reason: one `fetch_or` of `REQUESTING`, which exactly one caller finds
+//!   clear. The claimant writes the reason's code into the word's one code
+//!   slot, then publishes `TERMINATE` *and* the reason's kind bits with its
+//!   `Release` RMW. So the reason rides on the flag's own edge: whatever
+//!   acquires `TERMINATE` (every way the routine learns of the request)
+//!   reads the first request's reason, and `check_terminate` stays one
+//!   load. A later request that finds `REQUESTING` takes the reason from a
+//!   value with `TERMINATE` that it acquired; between the claimant's two
+//!   RMWs (a few instructions apart, no user code between them) it sleeps
+//!   on the word exactly as the routine does, and the publication wakes
+//!   it. It is the result slot's pattern (`COMPLETING`, write, `EXITED`)
+//!   applied to the request.
 //! - **Exit → wait.** The worker writes its result and then sets `EXITED`
 //!   with a `Release` read-modify-write; every read through which a waiter
 //!   can learn of it acquires (`is_exited`, `state`, `bits`, each load and
@@ -101,7 +116,8 @@ use core::sync::atomic::Ordering::{self, AcqRel, Acquire, Relaxed};
 use core::time::Duration;
 
 use crate::deadline::Deadline;
-use crate::platform::{AtomicWord, Platform};
+use crate::platform::{AtomicWord, Platform, SlotCell};
+use crate::reason::Reason;
 use crate::waiters::Waiters;
 
 /// Terminate has been requested.
@@ -124,6 +140,9 @@ pub const ASYNC_WAITER: u32 = 1 << 7;
 /// The result writer has published the exit and woken every waiter: it
 /// touches the storage no more. Decides, with `RELEASED`, who frees it.
 pub const COMPLETED: u32 = 1 << 8;
+/// A terminate request has claimed the reason: it writes the code slot,
+/// then sets `TERMINATE` with the reason's kind (bits 10..=13).
+pub const REQUESTING: u32 = 1 << 9;
 
 /// The phase of a worker, as users see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,10 +177,11 @@ pub enum Request {
     First,
     /// This call made the request, but the routine had already returned.
     AlreadyExited,
-    /// Another call made the request before this one. This one does not
-    /// synchronise with it: to see what the first terminator wrote, wait
-    /// for what it waits for (the exit, say).
-    AlreadyRequested,
+    /// Another call made the request before this one; it carries that
+    /// first request's [`Reason`]. This call does not synchronise with the
+    /// first terminator's other writes: to see what it wrote, wait for what
+    /// it waits for (the exit, say).
+    AlreadyRequested(Reason),
 }
 
 /// How an interruptible sleep ended.
@@ -193,11 +213,26 @@ impl core::error::Error for TimedOut {}
 /// exit flag always means "the result is written".
 pub struct WorkerWord<P: Platform> {
     word: P::Word,
+    /// The first request's reason code (`Reason::User`'s `u32`; 0 for the
+    /// other kinds): written once, by the claimant of `REQUESTING`, before
+    /// it sets `TERMINATE`; read only after `TERMINATE` was acquired.
+    code: P::Cell<u32>,
     /// The futures waiting for `TERMINATE` or `EXITED` (the `waiters`
     /// module): a lock word and a list head.
     waiters: Waiters<P>,
     _platform: PhantomData<fn() -> P>,
 }
+
+// SAFETY: the word and the waiters' list are thread-safe by themselves (an
+// atomic; a list behind its lock). The code slot is written by one thread,
+// the claimant of `REQUESTING`, before the `Release` RMW that sets
+// `TERMINATE`, and read only after an `Acquire` of a value with
+// `TERMINATE`, so every read happens after the one write and no two
+// accesses race; it holds a plain `u32`.
+unsafe impl<P: Platform> Sync for WorkerWord<P> {}
+// SAFETY: as above; moving the word moves a `u32` and the list's head,
+// which only the list's lock holder dereferences.
+unsafe impl<P: Platform> Send for WorkerWord<P> {}
 
 impl<P: Platform> Default for WorkerWord<P> {
     fn default() -> Self {
@@ -220,6 +255,7 @@ impl<P: Platform> WorkerWord<P> {
     pub fn new() -> Self {
         WorkerWord {
             word: P::Word::new(0),
+            code: P::Cell::new(0),
             waiters: Waiters::new(),
             _platform: PhantomData,
         }
@@ -256,39 +292,69 @@ impl<P: Platform> WorkerWord<P> {
         self.word.load(Acquire)
     }
 
-    /// Requests terminate, and tells the caller whether it was first.
-    ///
-    /// Exactly one call on a word returns [`Request::First`] or
-    /// [`Request::AlreadyExited`]; every other returns
-    /// [`Request::AlreadyRequested`]. Wakes the worker if it is parked in
-    /// [`sleep`](Self::sleep).
+    /// Requests terminate ([`Reason::Requested`]), and tells the caller
+    /// whether it was first; see [`request_terminate_with`](Self::request_terminate_with).
     #[doc(alias = "ClusWorkerTerminate")]
     pub fn request_terminate(&self) -> Request {
+        self.request_terminate_with(Reason::Requested)
+    }
+
+    /// Requests terminate with `reason`, and tells the caller whether it
+    /// was first.
+    ///
+    /// Exactly one call on a word returns [`Request::First`] or
+    /// [`Request::AlreadyExited`], and its `reason` is the one every reader
+    /// sees ([`reason`](Self::reason)); every other call returns
+    /// [`Request::AlreadyRequested`] with that first reason. Wakes the
+    /// worker if it is parked in [`sleep`](Self::sleep).
+    ///
+    /// The first call never waits. A later one that comes while the first
+    /// is between its two steps (claiming the reason, then publishing it
+    /// with the flag) sleeps on the word until the first has published.
+    pub fn request_terminate_with(&self, reason: Reason) -> Request {
         // Read before the RMW: when a request was already made this costs a
-        // load instead of a contended RMW. `Relaxed`: `AlreadyRequested`
-        // promises no synchronisation (the contract's edges run from the
-        // first request to the routine, and from the exit to the waiters),
-        // and it does not make this caller first or not: a load that sees
-        // `TERMINATE` read it from the RMW that set it, whose caller got
-        // `First` or `AlreadyExited`. Every loom model passes with it.
-        if self.word.load(Relaxed) & TERMINATE != 0 {
-            return Request::AlreadyRequested;
+        // load instead of a contended RMW. `Acquire`: a value with
+        // `TERMINATE` hands its reason back, read from the code slot after
+        // this load, so the load must synchronise with the publication
+        // (`Relaxed`: loom's `the_reason_seen_is_the_first_requests`
+        // reports a causality violation on the slot). It does not make this
+        // caller first or not: a load that sees `REQUESTING` read it from
+        // the RMW that set it, whose caller is first.
+        let cur = self.word.load(Acquire);
+        if cur & REQUESTING != 0 {
+            return Request::AlreadyRequested(self.first_reason(cur));
         }
-        // `Release`: publishes what the caller wrote before the request to
-        // the routine's `check_terminate`, `sleep` and `terminated`
-        // (`Acquire` alone: loom's `a_check_terminate_that_returns_true_…`
-        // reports a causality violation). The `Acquire` half is more than
-        // needed, and no model fails without it: the RMW sees `SLEEPER` and
-        // `ASYNC_WAITER` by its atomicity, not its ordering; a parked
-        // sleeper is then covered by the futex contract and the async list
-        // by its own lock (module notes); and the caller reads nothing the
-        // routine wrote. Kept `AcqRel`: the path runs once per request, and
-        // with the future's `Release` it orders the async list by itself
-        // too, a second guard beside the lock.
-        let old = self.word.fetch_or(TERMINATE, AcqRel);
-        if old & TERMINATE != 0 {
-            return Request::AlreadyRequested;
+        // Claim the reason: the RMW's atomicity makes exactly one claimant.
+        // `Acquire`, for a loser that reads the reason from the value it
+        // returns, as above. No `Release` half: the claimant's writes
+        // (before the request, and the code below) are published by the
+        // `Release` RMW that sets `TERMINATE`.
+        let claimed = self.word.fetch_or(REQUESTING, Acquire);
+        if claimed & REQUESTING != 0 {
+            return Request::AlreadyRequested(self.first_reason(claimed));
         }
+        let (kind, code) = reason.pack();
+        self.code.with_mut(|slot| {
+            // SAFETY: we set `REQUESTING`, so we are the slot's one writer;
+            // nobody reads it before `TERMINATE`, which we set only below,
+            // after this write (`Release`).
+            unsafe { slot.write(code) }
+        });
+        // `Release`: publishes what the caller wrote before the request,
+        // and the reason's code, to the routine's `check_terminate`,
+        // `sleep`, `terminated` and `reason` (`Acquire` alone: loom's
+        // `a_check_terminate_that_returns_true_…` and
+        // `the_reason_seen_is_the_first_requests` report causality
+        // violations). The `Acquire` half is more than needed, and no model
+        // fails without it: the RMW sees `SLEEPER` and `ASYNC_WAITER` by its
+        // atomicity, not its ordering; a parked sleeper is then covered by
+        // the futex contract and the async list by its own lock (module
+        // notes); and the caller reads nothing the routine wrote. Kept
+        // `AcqRel`: the path runs once per request, and with the future's
+        // `Release` it orders the async list by itself too, a second guard
+        // beside the lock.
+        let old = self.word.fetch_or(TERMINATE | kind, AcqRel);
+        debug_assert_eq!(old & TERMINATE, 0, "only the claimant sets TERMINATE");
         if old & SLEEPER != 0 {
             P::wake_all(&self.word);
         }
@@ -300,6 +366,53 @@ impl<P: Platform> WorkerWord<P> {
         } else {
             Request::First
         }
+    }
+
+    /// The first request's reason, for a request that found `REQUESTING`
+    /// in `seen` (a value it acquired).
+    fn first_reason(&self, seen: u32) -> Reason {
+        let bits = if seen & TERMINATE != 0 {
+            seen
+        } else {
+            // The first request has claimed and not published yet. Sleep
+            // until it does: `sleep` without a timeout returns only once
+            // `TERMINATE` is set (its loads acquire), parking on the word
+            // if the claimant was preempted; the publication wakes it.
+            let _ = self.sleep(Duration::MAX);
+            // `Relaxed`: `sleep` acquired a value with `TERMINATE`, and by
+            // read-read coherence this load returns it or a later one; it
+            // only re-reads the kind's bits. (Every model passes with it.)
+            self.word.load(Relaxed)
+        };
+        Reason::unpack(bits, self.read_code())
+    }
+
+    /// The code slot. Only after a value with `TERMINATE` was acquired.
+    fn read_code(&self) -> u32 {
+        self.code.with(|slot| {
+            // SAFETY: the caller acquired `TERMINATE`, which the slot's one
+            // writer set after writing it (`Release`); nothing writes it
+            // again, so this read races with nothing.
+            unsafe { *slot }
+        })
+    }
+
+    /// Why terminate was requested: the first request's [`Reason`], or
+    /// `None` if none was made yet. One `Acquire` load (and a read of the
+    /// code slot once there is a request).
+    ///
+    /// A `Some` synchronises with the first request as a `check_terminate`
+    /// that returns `true` does, so it is the first request's reason, the
+    /// same for every reader.
+    pub fn reason(&self) -> Option<Reason> {
+        // `Acquire`: the code slot is read after it (`Relaxed`: loom's
+        // `the_reason_seen_is_the_first_requests` reports a causality
+        // violation on the slot).
+        let bits = self.word.load(Acquire);
+        if bits & TERMINATE == 0 {
+            return None;
+        }
+        Some(Reason::unpack(bits, self.read_code()))
     }
 
     /// Sleeps for `timeout`, returning early as soon as terminate is

@@ -155,7 +155,7 @@ fn exactly_one_of_many_terminators_is_first() {
                         firsts.fetch_add(1, Ordering::Relaxed);
                         assert_eq!(cell.word().wait_exited(None), Ok(()));
                     }
-                    Request::AlreadyRequested => {}
+                    Request::AlreadyRequested(_) => {}
                 });
             }
         });

@@ -115,7 +115,9 @@ impl<T> PoolWorker<T> {
 
 impl<T> Drop for PoolWorker<T> {
     fn drop(&mut self) {
-        let _ = self.word().request_terminate();
+        let _ = self
+            .word()
+            .request_terminate_with(clusworker_core::Reason::HandleDropped);
         if !self.is_own_job() {
             let _ = wait::wait_exited(self.word(), None);
         }

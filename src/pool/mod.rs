@@ -147,7 +147,8 @@ impl Shared {
     }
 
     /// Closes the queue and requests terminate of every queued or running
-    /// job; returns them.
+    /// job, for [`Reason::PoolShutDown`](clusworker_core::Reason::PoolShutDown);
+    /// returns them.
     fn close(&self) -> Vec<Arc<dyn Run>> {
         let jobs: Vec<Arc<dyn Run>> = {
             let mut q = self.lock();
@@ -161,7 +162,9 @@ impl Shared {
         };
         self.work.notify_all();
         for job in &jobs {
-            let _ = job.word().request_terminate();
+            let _ = job
+                .word()
+                .request_terminate_with(clusworker_core::Reason::PoolShutDown);
         }
         jobs
     }

@@ -10,6 +10,7 @@
 //! | `ClusWorkerTerminateEx(w, ms, wait_only)` | [`clus_worker_terminate_ex`]`(&w, ms, wait_only)` |
 //! | `ClusWorkersTerminate(ws, n, ms, wait_only)` | [`clus_workers_terminate`]`(&[&w..], ms, wait_only)` |
 //! | — (request without waiting) | [`clus_worker_request_terminate`]`(&w)` → which case it was |
+//! | — (a reason: Go's `context.Cause`) | [`clus_worker_terminate_with`]`(&w, reason)`, [`clus_worker_request_terminate_with`], [`clus_worker_terminate_reason`]`(&w)`; the routine reads [`Context::reason`](crate::Context::reason) |
 //! | `ERROR_SUCCESS`, `WAIT_TIMEOUT`, `ERROR_INVALID_STATE`, `INFINITE` | the same names, as `u32` |
 //!
 //! The crate `clusworker-capi` (in `capi/`) exports the same functions to
@@ -94,6 +95,7 @@
 
 mod codes;
 mod ops;
+mod request;
 mod slot;
 mod stripes;
 
@@ -106,8 +108,11 @@ pub use codes::{
 };
 pub use ops::{
     clus_worker_check_terminate, clus_worker_create, clus_worker_create_with,
-    clus_worker_request_terminate, clus_worker_terminate, clus_worker_terminate_ex,
+    clus_worker_terminate, clus_worker_terminate_ex, clus_worker_terminate_with,
     clus_workers_terminate,
+};
+pub use request::{
+    clus_worker_request_terminate, clus_worker_request_terminate_with, clus_worker_terminate_reason,
 };
 pub use slot::ClusWorker;
 

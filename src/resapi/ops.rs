@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use clusworker_core::{Request, State};
+use clusworker_core::{Reason, State};
 
 use crate::builder::{Builder, SpawnError};
 use crate::context::Context;
@@ -200,6 +200,30 @@ pub fn clus_worker_check_terminate(slot: &ClusWorker) -> bool {
 /// ```
 #[doc(alias = "ClusWorkerTerminate")]
 pub fn clus_worker_terminate(slot: &ClusWorker) {
+    clus_worker_terminate_with(slot, Reason::Requested);
+}
+
+/// [`clus_worker_terminate`] with a [`Reason`]: the routine reads it
+/// ([`Context::reason`](crate::Context::reason)) if this request is the
+/// first; see [`Worker::request_terminate_with`](crate::Worker::request_terminate_with).
+///
+/// # Examples
+///
+/// ```
+/// use clusworker::Reason;
+/// use clusworker::resapi::*;
+/// static SLOT: ClusWorker = ClusWorker::new();
+/// static SEEN: std::sync::Mutex<Option<Reason>> = std::sync::Mutex::new(None);
+/// let r = clus_worker_create(&SLOT, |ctx, ()| {
+///     while ctx.sleep(std::time::Duration::MAX).is_ok() {}
+///     *SEEN.lock().unwrap() = ctx.reason();
+///     0
+/// }, ());
+/// assert_eq!(r, ERROR_SUCCESS);
+/// clus_worker_terminate_with(&SLOT, Reason::User(0x13)); // ERROR_WRITE_PROTECT, say
+/// assert_eq!(*SEEN.lock().unwrap(), Some(Reason::User(0x13)));
+/// ```
+pub fn clus_worker_terminate_with(slot: &ClusWorker, reason: Reason) {
     let target = {
         let mut locked = slot.lock();
         if locked.terminating() {
@@ -214,7 +238,8 @@ pub fn clus_worker_terminate(slot: &ClusWorker) {
     };
     // Requests (if nobody has) and waits; `Err(OwnThread)` on the worker's
     // own thread, which requests only. `TimedOut` cannot happen.
-    let exited = target.worker.terminate_timeout(Duration::MAX).is_ok();
+    let _ = target.worker.request_terminate_with(reason);
+    let exited = target.worker.wait_timeout(Duration::MAX).is_ok();
     let reaped = {
         let mut locked = slot.lock();
         locked.set_terminating(false);
@@ -333,42 +358,6 @@ pub(super) fn signal(slot: &ClusWorker, request: bool) -> Option<Target> {
         let _ = target.worker.request_terminate();
     }
     Some(target)
-}
-
-/// Requests terminate of the slot's worker and returns at once, without
-/// waiting or reaping: `ClusWorkerTerminate` without its wait. `None` if the
-/// slot holds no worker; otherwise which case it was, as
-/// [`Worker::request_terminate`](crate::Worker::request_terminate) says.
-/// The slot's `Terminate` flag is set either way. Reap the worker later
-/// with [`clus_worker_terminate_ex`] (a zero timeout only checks).
-///
-/// # Examples
-///
-/// ```
-/// use clusworker::Request;
-/// use clusworker::resapi::*;
-/// let slot = ClusWorker::new();
-/// assert_eq!(clus_worker_request_terminate(&slot), None);
-/// let r = clus_worker_create(&slot, |ctx, ()| {
-///     while ctx.sleep(std::time::Duration::MAX).is_ok() {}
-///     0
-/// }, ());
-/// assert_eq!(r, ERROR_SUCCESS);
-/// assert_eq!(clus_worker_request_terminate(&slot), Some(Request::First));
-/// assert_eq!(clus_worker_request_terminate(&slot), Some(Request::AlreadyRequested));
-/// assert!(clus_worker_check_terminate(&slot));
-/// assert_eq!(clus_worker_terminate_ex(&slot, INFINITE, true), ERROR_SUCCESS);
-/// assert!(slot.is_empty());
-/// ```
-#[doc(alias = "request_stop")]
-pub fn clus_worker_request_terminate(slot: &ClusWorker) -> Option<Request> {
-    let target = {
-        let mut locked = slot.lock();
-        let target = locked.target()?;
-        locked.set_mirror(true);
-        target
-    };
-    Some(target.worker.request_terminate())
 }
 
 /// Reaps `target`'s worker from the slot if the slot still holds it, in the

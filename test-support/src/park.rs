@@ -156,7 +156,10 @@ pub fn sleep_is_always_woken_by_terminate<P: Platform>() {
             );
         }
         assert!(word.check_terminate());
-        assert_eq!(word.request_terminate(), Request::AlreadyRequested);
+        assert_eq!(
+            word.request_terminate(),
+            Request::AlreadyRequested(clusworker_core::Reason::Requested)
+        );
     }
 }
 
@@ -275,7 +278,7 @@ pub fn exactly_one_request_is_first<P: Platform>() {
         let winners = outcomes.iter().filter(|&&o| o == winner).count();
         let later = outcomes
             .iter()
-            .filter(|&&o| o == Request::AlreadyRequested)
+            .filter(|&&o| o == Request::AlreadyRequested(clusworker_core::Reason::Requested))
             .count();
         assert_eq!(
             (winners, later),

@@ -17,6 +17,8 @@
  *   NWAIT     extra timed waiters, 0..2                         (default 1)
  *   SPURIOUS  spurious futex wake-ups allowed in a whole run    (default 1)
  *   LIVENESS  define the ltl claims (use with pan -a -f)
+ *   LOSER_SLEEPS  a later request waits for the first one's publication
+ *             through sleep, as the Rust code does (else: a guard)
  *   MUTANT_*  seeded bugs, see the end of this header
  *
  * The futex (core/src/platform.rs, trait Platform):
@@ -36,7 +38,7 @@
  *   MUTANT_WAIT_NO_CMP      the futex wait blocks without comparing the word
  *                           (check-then-block with no atomic re-check)
  *   MUTANT_EXIT_NO_WAKE     publish_exit does not wake an EXIT_WAITER
- *   MUTANT_TERM_STORE       request_terminate sets TERMINATE with a plain
+ *   MUTANT_TERM_STORE       request_terminate claims REQUESTING with a plain
  *                           store after its load (check-then-store)
  *   MUTANT_EXIT_BEFORE_WRITE complete publishes EXITED before writing the slot
  *   MUTANT_TAKE_NO_CLAIM    take reads the slot without claiming CLAIMED
@@ -48,6 +50,20 @@
  *   MUTANT_CAS_NO_REREAD    wait_exited forgets `cur = actual` after a failed
  *                           CAS: a livelock, invisible to the safety run,
  *                           caught by the liveness claim
+ *   MUTANT_PUBLISH_BEFORE_WRITE the first request sets TERMINATE before it
+ *                           writes its reason's code (the worker, or a later
+ *                           request, reads a code not written yet)
+ *   MUTANT_NO_CLAIM         no REQUESTING claim: every request writes its
+ *                           code, then sets TERMINATE (a later request's code
+ *                           overwrites the first's)
+ *
+ * The reason (issue 16): each terminator requests with its own reason,
+ * its number `me`. A request claims REQUESTING (one fetch_or: exactly one
+ * claimant), writes the code slot `code`, then sets TERMINATE (the kind
+ * bits ride in that RMW; the model needs only the code). A later request
+ * that finds REQUESTING sleeps until TERMINATE is set, then reads `code`;
+ * so does the worker once it learns of the request. Each asserts that it
+ * read the claimant's reason (`claimant`, a ghost set by the claim).
  */
 
 #ifndef N
@@ -72,6 +88,7 @@
 #define EXIT_WAITER 32
 #define RELEASED    64
 #define COMPLETED   128
+#define REQUESTING  256
 
 /* Request / Sleep / wait results */
 #define FIRST             1
@@ -89,7 +106,8 @@
 #define NPROC (1 + N + NCLAIM + NWAIT)
 #define NOTWORKER (N + NCLAIM + NWAIT)
 
-byte word = 0;                 /* the AtomicU32 */
+short word = 0;                /* the AtomicU32 (bits up to REQUESTING) */
+byte code = 0;                 /* the reason's code slot (word.rs `code`) */
 bit  blocked[NPROC];           /* the futex's wait queue */
 byte spurious_left = SPURIOUS; /* spurious wake-up budget */
 
@@ -102,6 +120,7 @@ byte nread = 0;                /* times the slot was read (take Ok) */
 byte nfirst = 0;               /* requests that returned First/AlreadyExited */
 byte nfree = 0;                /* Last::Yes returned (storage freed) */
 bit  released = 0;             /* the handle detached */
+byte claimant = 0;             /* the request that claimed REQUESTING */
 #ifdef LIVENESS
 byte nterm_ret = 0;            /* terminators whose terminate() returned */
 bit  first_ret = 0;            /* the first terminator's terminate() returned */
@@ -162,45 +181,73 @@ inline deadline_passed(timed) {
   fi
 }
 
-/* ---------------- word.rs: request_terminate (198-220) ---------------- */
+/* ---------------- word.rs: request_terminate_with ---------------------- */
 
+/* The caller's own part: a later request (ALREADY_REQUESTED) then sleeps
+   until TERMINATE and reads the first one's reason (see Terminator). */
 inline request_terminate(req) {
   if
-  :: atomic { IS(word, TERMINATE) -> req = ALREADY_REQUESTED;  /* 202-203 */
-               TERM_RETURNS(0) }
+  :: IS(word, REQUESTING) -> req = ALREADY_REQUESTED            /* pre-load */
   :: else ->
-#ifdef MUTANT_TERM_STORE
-     old = word;                                                /* check ... */
-     atomic { word = old | TERMINATE;                           /* ... then store */
+#ifdef MUTANT_NO_CLAIM
+     code = me;                                 /* every request writes */
+     atomic { old = word; word = word | REQUESTING | TERMINATE;
               nfirst = nfirst + !IS(old, TERMINATE); assert(nfirst <= 1);
               if
-              :: IS(old, TERMINATE) -> TERM_RETURNS(0)
+              :: !IS(old, TERMINATE) -> claimant = me
               :: else -> skip
-              fi }
+              fi };
+     if
+     :: IS(old, TERMINATE) -> req = ALREADY_REQUESTED
+     :: else -> skip
+     fi;
 #else
-     atomic { old = word; word = word | TERMINATE;              /* 208 fetch_or */
-              nfirst = nfirst + !IS(old, TERMINATE);            /* ghost: 209 */
-              assert(nfirst <= 1);                 /* at most one is first */
+#ifdef MUTANT_TERM_STORE
+     old = word;                                          /* check ... */
+     atomic { word = old | REQUESTING;                    /* ... then store */
               if
-              :: IS(old, TERMINATE) -> TERM_RETURNS(0)          /* 209-210 */
+              :: !IS(old, REQUESTING) -> claimant = me
               :: else -> skip
-              fi }
+              fi };
+#else
+     atomic { old = word; word = word | REQUESTING;             /* the claim */
+              if
+              :: !IS(old, REQUESTING) -> claimant = me
+              :: else -> skip
+              fi };
 #endif
      if
-     :: IS(old, TERMINATE) -> req = ALREADY_REQUESTED           /* 209-210 */
+     :: IS(old, REQUESTING) -> req = ALREADY_REQUESTED   /* a later one */
+     :: else ->
+#ifdef MUTANT_PUBLISH_BEFORE_WRITE
+        atomic { old = word; word = word | TERMINATE;
+                 nfirst = nfirst + 1; assert(nfirst <= 1) };
+        code = me
+#else
+        /* the slot's write, then the publication. One step: nothing reads
+           `code` before TERMINATE, so no other process can tell the write
+           from the RMW (a reduction; the mutants keep them apart) */
+        atomic { code = me;                                    /* the slot */
+                 old = word; word = word | TERMINATE;          /* publish */
+                 nfirst = nfirst + 1; assert(nfirst <= 1) }
+#endif
+     fi;
+#endif
+     if
+     :: req == ALREADY_REQUESTED -> skip
      :: else ->
         if
-        :: IS(old, SLEEPER) ->                                  /* 212 */
+        :: IS(old, SLEEPER) ->
 #ifndef MUTANT_NO_WAKE
-           wake_all()                                           /* 213 */
+           wake_all()
 #else
            skip
 #endif
         :: else -> skip
         fi;
         if
-        :: IS(old, EXITED) -> req = ALREADY_EXITED              /* 215-216 */
-        :: else -> req = FIRST                                  /* 218 */
+        :: IS(old, EXITED) -> req = ALREADY_EXITED
+        :: else -> req = FIRST
         fi
      fi
   fi;
@@ -326,22 +373,24 @@ inline take(res) {
    WorkerCell::complete (cell.rs 97-115) with publish_exit (word.rs). */
 proctype Worker() {
   byte me = 0;
-  byte cur, old, sres, i;
+  short cur, old;
+  byte sres, i;
   bit wlast = 0;                                /* MUTANT_FREE_ON_EXITED */
   bit expired, retry;
   do
-  :: IS(word, TERMINATE) -> break                /* check_terminate */
+  :: IS(word, TERMINATE) ->                      /* check_terminate */
+     assert(code == claimant); break             /* ctx.reason() */
   :: else ->
      if
      :: skip                                     /* a step of work */
      :: sleep(0, sres);                          /* sleep(Duration::MAX) */
         if
-        :: sres == TERMINATED -> sres = 0; break
+        :: sres == TERMINATED -> assert(code == claimant); sres = 0; break
         :: else -> sres = 0
         fi
      :: sleep(1, sres);                          /* sleep(finite) */
         if
-        :: sres == TERMINATED -> sres = 0; break
+        :: sres == TERMINATED -> assert(code == claimant); sres = 0; break
         :: else -> sres = 0
         fi
      :: break                                    /* returns by itself */
@@ -407,23 +456,38 @@ proctype Worker() {
 /* Worker::terminate (src/worker.rs): request_terminate; the one caller that
    gets First / AlreadyExited waits for the exit without a timeout. */
 proctype Terminator(byte me) {
-  byte cur, old, req, wres, i;
+  short cur, old;
+  byte req, wres, sres, i;
   bit expired, retry;
   request_terminate(req);
   if
   :: req != ALREADY_REQUESTED ->
      wait_exited(0, wres);                        /* wait_exited(None) */
      assert(wres == OK)
-  :: else -> skip
+  :: else ->
+     /* first_reason: wait for the first request's publication, then read
+        the reason. LOSER_SLEEPS: exactly as the Rust code, through sleep
+        (its first load returns at once if TERMINATE is there; else it
+        sets SLEEPER and parks, and the publication wakes it). Without it:
+        a blocking guard on TERMINATE, which keeps the state space of the
+        larger runs within CI's budget; both are run by check.sh. */
+#ifdef LOSER_SLEEPS
+     sleep(0, sres);
+     assert(sres == TERMINATED);
+     atomic { assert(code == claimant); TERM_RETURNS(0) }
+#else
+     atomic { IS(word, TERMINATE) -> assert(code == claimant); TERM_RETURNS(0) }
+#endif
   fi;
-  req = 0; wres = 0
+  req = 0; wres = 0; sres = 0
 }
 
 /* A claimant: join (src/worker.rs: wait_exited(None); take), possibly after
    an early take that may find the worker still running. Claimant N+1 is the
    handle and may detach instead (WorkerCell::release, cell.rs 143-150). */
 proctype Claimant(byte me) {
-  byte cur, old, wres, tres, i;
+  short cur, old;
+  byte wres, tres, i;
   bit expired, retry;
   if
   :: me == N + 1 ->
@@ -461,7 +525,8 @@ out:
 /* An extra waiter: Worker::wait_timeout(finite) (is_exited fast path, then
    wait_exited(Some)), and after a timeout Worker::wait (no limit). */
 proctype Waiter(byte me) {
-  byte cur, old, wres, i;
+  short cur, old;
+  byte wres, i;
   bit expired, retry;
   if
   :: IS(word, EXITED) -> wres = OK                /* is_exited */

@@ -12,3 +12,5 @@ pub mod loom_platform;
 pub mod models;
 #[cfg(feature = "loom")]
 pub mod mutants;
+#[cfg(feature = "loom")]
+pub mod reason;

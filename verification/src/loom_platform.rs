@@ -236,6 +236,9 @@ unsafe impl<T> SlotCell<T> for LoomCell<T> {
     fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         self.0.with_mut(f)
     }
+    fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        self.0.with(f)
+    }
 }
 
 impl Platform for Loom {

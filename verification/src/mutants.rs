@@ -170,7 +170,7 @@ impl<const B: u8> Protocol for Mutant<B> {
 
     fn request_terminate(&self) -> Request {
         if B != bug::CHECK_THEN_STORE && self.word.load(Acquire) & TERMINATE != 0 {
-            return Request::AlreadyRequested;
+            return Request::AlreadyRequested(clusworker_core::Reason::Requested);
         }
         let old = if B == bug::CHECK_THEN_STORE {
             let old = self.word.load(Acquire);
@@ -182,7 +182,7 @@ impl<const B: u8> Protocol for Mutant<B> {
             self.word.fetch_or(TERMINATE, AcqRel)
         };
         if old & TERMINATE != 0 {
-            return Request::AlreadyRequested;
+            return Request::AlreadyRequested(clusworker_core::Reason::Requested);
         }
         if old & SLEEPER != 0 {
             Loom::wake_all(&self.word);

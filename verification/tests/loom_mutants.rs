@@ -12,6 +12,9 @@ use clusworker_core::WorkerCell;
 use clusworker_verification::loom_platform::Loom;
 use clusworker_verification::models;
 use clusworker_verification::mutants::{AsyncMutant, Mutant, async_bug, bug};
+use clusworker_verification::reason::{
+    ReasonMutant, reason_bug, the_reason_seen_is_the_first_requests,
+};
 
 type Real = WorkerCell<Loom, u32>;
 
@@ -34,6 +37,7 @@ fn visibility_models_pass_on_the_unbroken_copy() {
     models::check_terminate_sees_the_terminators_writes::<Mutant<0>>();
     models::sleep_terminated_sees_the_terminators_writes::<Mutant<0>>();
     models::a_handle_that_lets_go_first_is_ordered_before_the_writers_free::<Mutant<0>>();
+    the_reason_seen_is_the_first_requests::<ReasonMutant<0>>();
 }
 
 /// Runs the ignored test `name` in a child process; asserts it failed and
@@ -168,4 +172,51 @@ fn mutant_async_announce_before_link() {
 #[ignore = "a mutant: run (and expected to fail) by async_setter_loading_first_is_caught"]
 fn mutant_async_setter_loads_first() {
     models::future_wakes_on_terminate::<AsyncMutant<{ async_bug::SETTER_LOADS_FIRST }>>();
+}
+
+// --- The reason (issue 16): `the_reason_seen_is_the_first_requests` on a
+// --- copy of the request path with one bug each.
+
+#[test]
+fn publishing_the_flag_before_the_reason_is_caught() {
+    assert_caught("mutant_publish_before_write", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by publishing_the_flag_before_the_reason_is_caught"]
+fn mutant_publish_before_write() {
+    the_reason_seen_is_the_first_requests::<ReasonMutant<{ reason_bug::PUBLISH_BEFORE_WRITE }>>();
+}
+
+#[test]
+fn a_reason_written_without_a_claim_is_caught() {
+    assert_caught("mutant_no_claim", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_reason_written_without_a_claim_is_caught"]
+fn mutant_no_claim() {
+    the_reason_seen_is_the_first_requests::<ReasonMutant<{ reason_bug::NO_CLAIM }>>();
+}
+
+#[test]
+fn a_relaxed_pre_load_of_a_later_request_is_caught() {
+    assert_caught("mutant_relaxed_pre_load", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_relaxed_pre_load_of_a_later_request_is_caught"]
+fn mutant_relaxed_pre_load() {
+    the_reason_seen_is_the_first_requests::<ReasonMutant<{ reason_bug::RELAXED_PRE_LOAD }>>();
+}
+
+#[test]
+fn a_relaxed_read_of_the_reason_is_caught() {
+    assert_caught("mutant_relaxed_read", "Causality violation");
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_relaxed_read_of_the_reason_is_caught"]
+fn mutant_relaxed_read() {
+    the_reason_seen_is_the_first_requests::<ReasonMutant<{ reason_bug::RELAXED_READ }>>();
 }

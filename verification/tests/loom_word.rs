@@ -223,6 +223,22 @@ fn a_handle_that_lets_go_first_is_ordered_before_the_writers_free() {
 // --- edges are the word's.
 
 #[test]
+fn the_reason_seen_is_the_first_requests() {
+    // Two requests with different reasons race a reader: one is first, the
+    // other learns its reason, the reader sees it or nothing. On
+    // `LoomSpin`, so that a later request waiting for the first one's
+    // publication is ordered by the word alone.
+    clusworker_verification::reason::the_reason_seen_is_the_first_requests::<SpinCell<u32>>();
+}
+
+#[test]
+fn the_reason_seen_is_the_first_requests_on_the_futex() {
+    // The same on `Loom`'s futex: the later request parks in `sleep` and
+    // the publication wakes it (a lost wake-up is a deadlock here).
+    clusworker_verification::reason::the_reason_seen_is_the_first_requests::<Cell<u32>>();
+}
+
+#[test]
 fn a_check_terminate_that_returns_true_sees_the_terminators_writes() {
     models::check_terminate_sees_the_terminators_writes::<SpinCell<u32>>();
 }
@@ -446,7 +462,7 @@ fn terminate_from_own_thread_does_not_block_it() {
                 // The routine asks for its own termination (the API returns
                 // OwnThread here and waits for nothing), then winds down.
                 let r = cell.word().request_terminate();
-                assert!(matches!(r, Request::First | Request::AlreadyRequested));
+                assert!(matches!(r, Request::First | Request::AlreadyRequested(_)));
                 assert_eq!(cell.word().sleep(Duration::MAX), Sleep::Terminated);
                 assert!(cell.complete(1).is_ok());
             })
@@ -454,7 +470,7 @@ fn terminate_from_own_thread_does_not_block_it() {
         let r = cell.word().request_terminate();
         assert!(matches!(
             r,
-            Request::First | Request::AlreadyRequested | Request::AlreadyExited
+            Request::First | Request::AlreadyRequested(_) | Request::AlreadyExited
         ));
         assert_eq!(cell.word().wait_exited(None), Ok(()));
         worker.join().unwrap();

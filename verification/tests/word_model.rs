@@ -7,13 +7,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use clusworker_core::{Last, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
+use clusworker_core::{Last, Reason, Request, Sleep, State, TakeError, TimedOut, WorkerCell};
 use clusworker_posix::{Condvar, Futex};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
     RequestTerminate,
+    /// `request_terminate_with`: only the first request's reason counts.
+    RequestTerminateWith(Reason),
+    /// `reason()`: `None` before any request, then the first one's.
+    Reason,
     CheckTerminate,
     SleepZero,
     WaitExitedZero,
@@ -25,7 +29,9 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => Just(Op::RequestTerminate),
+        2 => Just(Op::RequestTerminate),
+        2 => reason().prop_map(Op::RequestTerminateWith),
+        2 => Just(Op::Reason),
         2 => Just(Op::CheckTerminate),
         1 => Just(Op::SleepZero),
         1 => Just(Op::WaitExitedZero),
@@ -36,9 +42,27 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Every kind of reason, and user codes from the edges of `u32` and the
+/// middle.
+fn reason() -> impl Strategy<Value = Reason> {
+    prop_oneof![
+        Just(Reason::Requested),
+        Just(Reason::HandleDropped),
+        Just(Reason::DeadlinePassed),
+        Just(Reason::ParentTerminated),
+        Just(Reason::SiblingFailed),
+        Just(Reason::PoolShutDown),
+        Just(Reason::MonitorShutDown),
+        Just(Reason::PendingTimeout),
+        prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()].prop_map(Reason::User),
+    ]
+}
+
 /// The reference: what `ClusWorker*` and our extensions promise.
 #[derive(Debug, Default)]
 struct Model {
+    /// The first request's reason, once there was one.
+    reason: Option<Reason>,
     requested: bool,
     exited: bool,
     taken: bool,
@@ -62,17 +86,26 @@ fn run<P: clusworker_core::Platform>(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut m = Model::default();
     for op in ops {
         match *op {
-            Op::RequestTerminate => {
-                let want = if m.requested {
-                    Request::AlreadyRequested
-                } else if m.exited {
-                    Request::AlreadyExited
-                } else {
-                    Request::First
+            Op::RequestTerminate | Op::RequestTerminateWith(_) => {
+                let given = match *op {
+                    Op::RequestTerminateWith(r) => r,
+                    _ => Reason::Requested,
+                };
+                let want = match m.reason {
+                    Some(first) => Request::AlreadyRequested(first),
+                    None if m.exited => Request::AlreadyExited,
+                    None => Request::First,
                 };
                 m.requested = true;
-                prop_assert_eq!(cell.word().request_terminate(), want);
+                let first = *m.reason.get_or_insert(given);
+                let got = match *op {
+                    Op::RequestTerminateWith(r) => cell.word().request_terminate_with(r),
+                    _ => cell.word().request_terminate(),
+                };
+                prop_assert_eq!(got, want);
+                prop_assert_eq!(cell.word().reason(), Some(first));
             }
+            Op::Reason => prop_assert_eq!(cell.word().reason(), m.reason),
             Op::CheckTerminate => prop_assert_eq!(cell.word().check_terminate(), m.requested),
             Op::SleepZero => {
                 let want = if m.requested {
