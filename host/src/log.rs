@@ -9,7 +9,7 @@ use clusworker_monitor::{Cause, Escalation, Event, ResourceState};
 
 /// Logs one event.
 pub fn event(e: &Event) {
-    let at_ms = e.at.as_secs_f64() * 1000.0;
+    let at_ms = (e.at.as_secs_f64() * 1e4).round() / 10.0;
     let resource = &*e.name;
     let id = e.resource.index();
     let (from, to) = (e.from.name(), e.to.name());
