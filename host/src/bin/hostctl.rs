@@ -1,3 +1,0 @@
-//! `clusworker-hostctl`: drives a running `clusworker-host` over its control socket.
-
-fn main() {}
