@@ -18,7 +18,7 @@ use clusworker_host::client::Client;
 use clusworker_host::protocol::{ErrorKind, Request, ResourceView, Response};
 use clusworker_host::types::{self, ResourceType};
 
-use crate::exit::{self, Code, Exit, why};
+use crate::exit::{self, Code, Exit, because, why};
 use crate::link::{self, ask};
 use crate::metadata;
 use crate::params::{Operation, Params, ROOT_SOCKET};
@@ -166,7 +166,7 @@ fn start(p: &Params, op: Operation) -> Result<Exit, Exit> {
             "OnlinePending" if !v.isolated => return wait_online(&mut c, p, &budget),
             // Anything else is cleared away, so that the resource starts
             // with the parameters it has now.
-            _ => clear(&mut c, &v, &budget)?,
+            _ => clear(&mut c, &v, &budget).map_err(Refused::exit)?,
         }
     }
     let r = ask(
@@ -207,68 +207,115 @@ fn failed(v: &ResourceView, r: &Response) -> String {
     }
 }
 
+/// How long one `wait` request lasts: the agent asks again after it, to
+/// learn the latest checkpoint (a failed resource shows none).
+const WAIT_SLICE: Duration = Duration::from_millis(250);
+
 fn wait_online(c: &mut Client, p: &Params, budget: &Budget) -> Result<Exit, Exit> {
-    let r = ask(
-        c,
-        &Request::Wait {
-            name: p.name.clone(),
-            state: "Online".into(),
-            timeout_ms: budget.left_ms(),
-        },
-    )?;
-    if r.ok {
-        return Ok(match (r.reached.as_deref(), &r.resource) {
-            (Some("Online"), _) => Exit::OK,
-            (_, Some(v)) => Exit::new(Code::Generic, why(v)),
-            _ => Exit::new(
-                Code::Generic,
-                "the host's wait answered without the resource",
-            ),
-        });
+    let mut checkpoint = None;
+    loop {
+        let slice = budget.left().min(WAIT_SLICE);
+        let r = ask(
+            c,
+            &Request::Wait {
+                name: p.name.clone(),
+                state: "Online".into(),
+                timeout_ms: u64::try_from(slice.as_millis()).unwrap_or(u64::MAX),
+            },
+        )?;
+        if let Some(cp) = r.resource.as_ref().and_then(|v| v.checkpoint) {
+            checkpoint = Some(cp);
+        }
+        if r.ok {
+            return Ok(match (r.reached.as_deref(), &r.resource) {
+                (Some("Online"), _) => Exit::OK,
+                (_, Some(v)) => Exit::new(Code::Generic, because(v, checkpoint)),
+                _ => Exit::new(
+                    Code::Generic,
+                    "the host's wait answered without the resource",
+                ),
+            });
+        }
+        let timed_out = r
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == ErrorKind::Timeout);
+        if !timed_out {
+            return Ok(refusal("wait", Some(error_text(&r))));
+        }
+        if budget.left().is_zero() {
+            // Out of time: end the pending online, so that nothing comes
+            // online after Pacemaker was told the start failed.
+            let what = r
+                .resource
+                .as_ref()
+                .map_or_else(|| "still pending".to_owned(), |v| because(v, checkpoint));
+            let _ = ask(
+                c,
+                &Request::Terminate {
+                    name: p.name.clone(),
+                },
+            );
+            return Ok(budget.gave_up(&format!("{what} (terminated)")));
+        }
     }
-    let timed_out = r
-        .error
-        .as_ref()
-        .is_some_and(|e| e.kind == ErrorKind::Timeout);
-    if !timed_out {
-        return Ok(refusal("wait", Some(error_text(&r))));
+}
+
+/// Why the host did not take a resource out.
+#[derive(Debug)]
+enum Refused {
+    /// The host is shutting down (after a SIGTERM, or recycling after an
+    /// escalation): it stops every resource itself, then exits.
+    Leaving,
+    /// Anything else.
+    Failed(Exit),
+}
+
+impl From<Exit> for Refused {
+    fn from(e: Exit) -> Refused {
+        Refused::Failed(e)
     }
-    // Out of time: end the pending online, so that nothing comes online
-    // after Pacemaker was told the start failed.
-    let what = r
-        .resource
+}
+
+impl Refused {
+    fn exit(self) -> Exit {
+        match self {
+            Refused::Leaving => Exit::new(Code::Generic, "the host is shutting down"),
+            Refused::Failed(e) => e,
+        }
+    }
+}
+
+fn leaving(r: &Response) -> bool {
+    r.error
         .as_ref()
-        .map_or_else(|| "still pending".to_owned(), why);
-    let _ = ask(
-        c,
-        &Request::Terminate {
-            name: p.name.clone(),
-        },
-    );
-    Ok(budget.gave_up(&format!("{what} (terminated)")))
+        .is_some_and(|e| e.kind == ErrorKind::ShuttingDown)
 }
 
 /// Takes `v` out of the host: Terminate unless Offline, then remove.
-fn clear(c: &mut Client, v: &ResourceView, budget: &Budget) -> Result<(), Exit> {
+fn clear(c: &mut Client, v: &ResourceView, budget: &Budget) -> Result<(), Refused> {
     let name = &v.name;
     if v.state != "Offline" {
         let r = ask(c, &Request::Terminate { name: name.clone() })?;
+        if leaving(&r) {
+            return Err(Refused::Leaving);
+        }
         if !r.ok
             && r.error
                 .as_ref()
                 .is_some_and(|e| e.kind == ErrorKind::Isolated)
         {
-            return Err(Exit::new(
+            return Err(Refused::Failed(Exit::new(
                 Code::Generic,
                 format!("{}: the host cannot stop it ({})", why(v), error_text(&r)),
-            ));
+            )));
         }
     }
     remove(c, name, budget)
 }
 
 /// Removes `name`, retrying while a call of it has not returned.
-fn remove(c: &mut Client, name: &str, budget: &Budget) -> Result<(), Exit> {
+fn remove(c: &mut Client, name: &str, budget: &Budget) -> Result<(), Refused> {
     loop {
         let r = ask(
             c,
@@ -280,37 +327,54 @@ fn remove(c: &mut Client, name: &str, budget: &Budget) -> Result<(), Exit> {
         match kind {
             None if r.ok => return Ok(()),
             Some(ErrorKind::UnknownResource) => return Ok(()),
+            Some(ErrorKind::ShuttingDown) => return Err(Refused::Leaving),
             Some(ErrorKind::Busy | ErrorKind::Terminating | ErrorKind::NotRemovable)
                 if !budget.left().is_zero() =>
             {
                 thread::sleep(Duration::from_millis(50));
             }
-            _ => return Err(refusal("remove", Some(error_text(&r)))),
+            _ => return Err(refusal("remove", Some(error_text(&r))).into()),
         }
     }
 }
 
 fn stop(t: &Target, op: Operation) -> Result<Exit, Exit> {
     let budget = Budget::new(op);
-    // No host: nothing of it runs (a host that was killed may have left
-    // processes behind: see the README).
+    // No host: nothing of it runs (a host that was SIGKILLed may have
+    // left processes behind: see the README).
     let Some(mut c) = link::connect(&t.socket)? else {
         return Ok(Exit::OK);
     };
     let Some(v) = state(&mut c, &t.name)? else {
         return Ok(Exit::OK);
     };
+    match take_out(&mut c, t, &v, &budget) {
+        Ok(()) => Ok(Exit::OK),
+        // The host went away while we talked: as a host that leaves.
+        Err(Refused::Failed(_)) if matches!(link::connect(&t.socket), Ok(None)) => {
+            Ok(host_gone(t, &v, &budget))
+        }
+        Err(Refused::Failed(e)) => Ok(e),
+        Err(Refused::Leaving) => Ok(host_gone(t, &v, &budget)),
+    }
+}
+
+/// Offline (waited for), Terminate if that fails, remove.
+fn take_out(c: &mut Client, t: &Target, v: &ResourceView, budget: &Budget) -> Result<(), Refused> {
     let mut offline = v.state == "Offline" && !v.isolated;
     if v.state == "Online" && !v.isolated {
         let r = ask(
-            &mut c,
+            c,
             &Request::Offline {
                 name: t.name.clone(),
             },
         )?;
+        if leaving(&r) {
+            return Err(Refused::Leaving);
+        }
         if r.ok {
             let w = ask(
-                &mut c,
+                c,
                 &Request::Wait {
                     name: t.name.clone(),
                     state: "Offline".into(),
@@ -320,16 +384,46 @@ fn stop(t: &Target, op: Operation) -> Result<Exit, Exit> {
             offline = w.ok && w.reached.as_deref() == Some("Offline");
         }
     }
-    let now = if offline {
-        None
-    } else {
-        state(&mut c, &t.name)?
-    };
+    let now = if offline { None } else { state(c, &t.name)? };
     match now {
-        Some(v) => clear(&mut c, &v, &budget)?,
-        None => remove(&mut c, &t.name, &budget)?,
+        Some(v) => clear(c, &v, budget),
+        None => remove(c, &t.name, budget),
     }
-    Ok(Exit::OK)
+}
+
+/// The host is shutting down: it stops every resource itself (an
+/// Offline, then Terminate), then exits. Stopped once it has exited,
+/// unless the resource was isolated (an entry point hung past
+/// DeadlockTimeout: nothing says its process is gone, so the stop fails
+/// and Pacemaker escalates, by fencing where it can).
+fn host_gone(t: &Target, seen: &ResourceView, budget: &Budget) -> Exit {
+    let mut isolated = seen.isolated;
+    loop {
+        match link::connect(&t.socket) {
+            Ok(None) => break,
+            Ok(Some(mut c)) => {
+                if let Ok(Some(v)) = state(&mut c, &t.name) {
+                    isolated |= v.isolated;
+                }
+            }
+            Err(_) => {}
+        }
+        if budget.left().is_zero() {
+            return budget.gave_up("the host is shutting down and has not exited yet");
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    if isolated {
+        return Exit::new(
+            Code::Generic,
+            format!(
+                "{}: an entry point hung past DeadlockTimeout and the host exited (recycled); \
+                 nothing shows that its processes are gone",
+                t.name
+            ),
+        );
+    }
+    Exit::OK
 }
 
 fn monitor(t: &Target, op: Operation) -> Result<Exit, Exit> {

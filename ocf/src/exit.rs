@@ -94,12 +94,18 @@ impl fmt::Display for Exit {
 /// Why a resource is in its state, in words: its last cause and
 /// checkpoint (`PendingTimeout expired at checkpoint 7`).
 pub(crate) fn why(view: &ResourceView) -> String {
+    because(view, view.checkpoint)
+}
+
+/// As [`why`], with the last checkpoint the agent saw (a resource that
+/// failed shows none).
+pub(crate) fn because(view: &ResourceView, checkpoint: Option<u32>) -> String {
     let cause = view
         .last_cause
         .as_ref()
         .map_or("no event yet", |c| c.text.as_str());
     let mut text = format!("{} is {}: {cause}", view.name, view.state);
-    if let Some(cp) = view.checkpoint {
+    if let Some(cp) = view.checkpoint.or(checkpoint) {
         text.push_str(&format!(" at checkpoint {cp}"));
     }
     if view.isolated {

@@ -405,17 +405,28 @@ fn create(xml: &str) -> Instant {
     begun
 }
 
-/// The recurring monitor's last result, from the CIB's status section.
-fn monitor_rc(id: &str) -> Option<String> {
+/// The last result of the resource's `operation` with `interval_ms`, from
+/// the CIB's status section (a pending one shows 193).
+fn op_rc(id: &str, operation: &str, interval_ms: u32) -> Option<String> {
     let out = run("cibadmin", &["-Q", "-o", "status"], &[]);
     let xml = String::from_utf8_lossy(&out.stdout);
     let rc = xpath(
         &xml,
         &format!(
-            "string(//lrm_resource[@id='{id}']/lrm_rsc_op[@operation='monitor' and @interval='1000']/@rc-code)"
+            "string(//lrm_resource[@id='{id}']/lrm_rsc_op[@operation='{operation}' and @interval='{interval_ms}']/@rc-code)"
         ),
     );
     (!rc.is_empty()).then_some(rc)
+}
+
+/// The recurring monitor's last result.
+fn monitor_rc(id: &str) -> Option<String> {
+    op_rc(id, "monitor", 1000)
+}
+
+/// Started, its start done and successful (not merely under way).
+fn started(id: &str) -> bool {
+    role(id) == "Started" && op_rc(id, "start", 0).as_deref() == Some("0")
 }
 
 #[test]
@@ -447,7 +458,7 @@ fn the_cluster_restarts_a_killed_process_and_stops_it_cleanly() {
     let _resource = Resource(id);
     let created = create(&xml);
     until("Started", Duration::from_secs(30), || {
-        (role(id) == "Started").then_some(())
+        started(id).then_some(())
     });
     let to_started = created.elapsed();
     let first = processes(&server);
@@ -474,7 +485,7 @@ fn the_cluster_restarts_a_killed_process_and_stops_it_cleanly() {
         Duration::from_secs(30),
         || {
             let now = processes(&server);
-            (fail_count(id) == "1" && role(id) == "Started" && now.len() == 1 && now[0] != first[0])
+            (fail_count(id) == "1" && started(id) && now.len() == 1 && now[0] != first[0])
                 .then(|| now[0])
         },
     );
@@ -586,4 +597,68 @@ fn a_start_that_never_gets_healthy_fails_through_pending_timeout() {
         failed_after.as_secs_f64(),
         test_begun.elapsed().as_secs_f64()
     );
+}
+
+#[test]
+#[ignore = "needs pacemaker: bash .ci/pacemaker.sh"]
+fn a_hung_terminate_recycles_the_host_and_the_stop_fails_for_fencing() {
+    installed();
+    let host = Host::new("crm-escalation");
+    let common = |script: &str| {
+        vec![
+            "type=scripted".to_owned(),
+            format!("params={script}"),
+            "pending_timeout=1s".to_owned(),
+            "deadlock_timeout=1s".to_owned(),
+            format!("socket={}", host.socket()),
+        ]
+    };
+    // Two checkpoints, then silence: PendingTimeout fails the online;
+    // the monitor's Terminate hangs past DeadlockTimeout: the host
+    // escalates, terminates the rest and exits 70 (the recycle).
+    let hangs =
+        common(r#"{"online": {"hang_after": 2}, "terminate_hangs": true, "step": "100ms"}"#);
+    let out = crm_resource("--force-start", &hangs);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the start fails:\n{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("PendingTimeout expired at checkpoint 2"),
+        "the reason names the heartbeat and the checkpoint:\n{}",
+        text(&out)
+    );
+    let first = host.pid().expect("the agent started a host");
+    let out = crm_resource("--force-stop", &hangs);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an isolated resource cannot be stopped:\n{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("hung past DeadlockTimeout"),
+        "{}",
+        text(&out)
+    );
+    until("the host exited", Duration::from_secs(10), || {
+        (host.pid() != Some(first)).then_some(())
+    });
+    let out = crm_resource("--force-check", &hangs);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "no host, not running:\n{}",
+        text(&out)
+    );
+    // The next start brings a new host up.
+    let fine = common(r#"{"online": "done"}"#);
+    let out = crm_resource("--force-start", &fine);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let second = host.pid().expect("a new host");
+    assert_ne!(second, first, "a new host");
+    let out = crm_resource("--force-stop", &fine);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
