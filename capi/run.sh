@@ -2,7 +2,11 @@
 # Builds clusworker's C ABI (the clusworker-capi crate, in this folder) as a
 # static and a shared library, checks that both export the ClusWorker*
 # functions, compiles the C test program capi/tests/clipbook.c against
-# include/clusworker.h and each library, and runs it. Fails on any failure.
+# include/clusworker.h and each library, and runs it; then compiles the
+# resource libraries (capi/tests/clipbook_resdll.c and every variant of
+# resdll_bad.c) against include/clusworker_resapi.h and checks that they
+# export Startup. (The host's tests, host/tests/resdll*.rs, run them.)
+# Fails on any failure.
 # Honours CARGO_TARGET_DIR; CC defaults to gcc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +21,11 @@ echo "== the header compiles alone, as C and as C++"
 echo '#include "clusworker.h"' | "$cc" "${cflags[@]}" -x c -fsyntax-only -
 if command -v g++ >/dev/null; then
   echo '#include "clusworker.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
+fi
+
+echo '#include "clusworker_resapi.h"' | "$cc" "${cflags[@]}" -pedantic -x c -fsyntax-only -
+if command -v g++ >/dev/null; then
+  echo '#include "clusworker_resapi.h"' | g++ -std=c++11 -Wall -Wextra -Werror -Iinclude -x c++ -fsyntax-only -
 fi
 
 echo "== build both libraries"
@@ -47,5 +56,16 @@ exports "$lib.so" -D
 "$cc" "${cflags[@]}" capi/tests/clipbook.c -L"$target_dir/release" -lclusworker_capi \
   -Wl,-rpath,"$(cd "$target_dir/release" && pwd)" -o "$out/clipbook-shared"
 "$out/clipbook-shared"
+
+echo "== resource libraries"
+"$cc" "${cflags[@]}" -shared -fPIC capi/tests/clipbook_resdll.c -L"$target_dir/release" \
+  -lclusworker_capi -o "$out/libclipbook.so"
+nm -D --defined-only "$out/libclipbook.so" >"$out/nm.txt"
+grep -qE "^[0-9a-f]+ T Startup\$" "$out/nm.txt" \
+  || { echo "FAIL: libclipbook.so does not export Startup" >&2; exit 1; }
+for variant in BAD_NO_STARTUP BAD_VERSIONS BAD_TABLE_VERSION BAD_TABLE_SIZE BAD_NULL_ENTRY \
+               BAD_NO_TABLE BAD_OPEN BAD_REPORTS; do
+  "$cc" "${cflags[@]}" -shared -fPIC -D"$variant" capi/tests/resdll_bad.c -o "$out/libbad.so"
+done
 
 echo "capi: passed"
