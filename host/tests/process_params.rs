@@ -171,7 +171,7 @@ fn unknown_types_list_the_known_ones() {
     let e = "generic-application".parse::<ResourceType>().unwrap_err();
     assert_eq!(
         e.to_string(),
-        "unknown resource type \"generic-application\" (known: process, scripted)"
+        "unknown resource type \"generic-application\" (known: process, scripted, resdll)"
     );
     for ty in ResourceType::ALL {
         assert_eq!(ty.name().parse::<ResourceType>(), Ok(ty));

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `process` | a command in its own process group, online when its health check passes (Failover Cluster's *Generic Application*) | [`ProcessParams`] |
 //! | `scripted` | the demo's timer resource: checkpoints on a schedule, optionally a hang | [`ScriptedParams`] |
+//! | `resdll` | a resource of a resource library in C (a Windows resource DLL, ported): `Startup`, its function table, `SetResourceStatus` | [`ResDllParams`] |
 //!
 //! # Building a resource
 //!
@@ -38,7 +39,7 @@
 //! let e = create(ResourceType::Process, "x", serde_json::json!({ "command": [] }));
 //! assert!(e.err().expect("refused").to_string().contains("empty command"));
 //! let e = "proces".parse::<ResourceType>().unwrap_err();
-//! assert_eq!(e.to_string(), "unknown resource type \"proces\" (known: process, scripted)");
+//! assert_eq!(e.to_string(), "unknown resource type \"proces\" (known: process, scripted, resdll)");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -54,6 +55,7 @@
 #[macro_use]
 mod keyed;
 pub mod process;
+pub mod resdll;
 pub mod scripted;
 
 use std::fmt;
@@ -64,6 +66,7 @@ use clusworker_monitor::Resource;
 use serde::{Deserialize, Deserializer};
 
 use self::process::{ProcessParams, ProcessResource};
+use self::resdll::ResDllParams;
 use self::scripted::{ScriptedParams, ScriptedResource};
 
 /// A built-in resource type, by its config name (`type = "process"`).
@@ -74,17 +77,24 @@ pub enum ResourceType {
     Process,
     /// `scripted`: [`ScriptedResource`].
     Scripted,
+    /// `resdll`: [`ResDllResource`](resdll::ResDllResource).
+    ResDll,
 }
 
 impl ResourceType {
     /// Every type, in the order error messages list them.
-    pub const ALL: [ResourceType; 2] = [ResourceType::Process, ResourceType::Scripted];
+    pub const ALL: [ResourceType; 3] = [
+        ResourceType::Process,
+        ResourceType::Scripted,
+        ResourceType::ResDll,
+    ];
 
     /// The config name.
     pub const fn name(self) -> &'static str {
         match self {
             ResourceType::Process => "process",
             ResourceType::Scripted => "scripted",
+            ResourceType::ResDll => "resdll",
         }
     }
 
@@ -103,6 +113,7 @@ impl ResourceType {
             ResourceType::Scripted => {
                 ResourceParams::Scripted(ScriptedParams::deserialize(params)?)
             }
+            ResourceType::ResDll => ResourceParams::ResDll(ResDllParams::deserialize(params)?),
         })
     }
 }
@@ -138,6 +149,8 @@ pub enum ResourceParams {
     Process(Box<ProcessParams>),
     /// `scripted`'s.
     Scripted(ScriptedParams),
+    /// `resdll`'s.
+    ResDll(ResDllParams),
 }
 
 impl ResourceParams {
@@ -146,6 +159,7 @@ impl ResourceParams {
         match self {
             ResourceParams::Process(_) => ResourceType::Process,
             ResourceParams::Scripted(_) => ResourceType::Scripted,
+            ResourceParams::ResDll(_) => ResourceType::ResDll,
         }
     }
 
@@ -164,6 +178,10 @@ impl ResourceParams {
                     .map_err(|message| TypeError::Params { ty, message })?,
             ),
             ResourceParams::Scripted(p) => Arc::new(ScriptedResource::new(p)),
+            ResourceParams::ResDll(p) => Arc::new(
+                p.open(name)
+                    .map_err(|message| TypeError::Params { ty, message })?,
+            ),
         })
     }
 }
