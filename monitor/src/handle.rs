@@ -36,7 +36,11 @@ use crate::types::{EntryPoint, Escalation, Event, MonitorStats, ResourceId, Reso
 /// offline: do that first. Reports that come afterwards are answered
 /// [`ExitState::Terminate`](crate::ExitState::Terminate); calls still
 /// running on call threads finish there, unobserved, and calls still queued
-/// are not made.
+/// are not made. Then it lets go of its resources: each is dropped on the
+/// dropping thread before the drop returns (one a call still runs on, when
+/// that call returns), even one that keeps a [`StatusHandle`](crate::StatusHandle)
+/// (which points back at the monitor), and every [`subscribe`](Self::subscribe)
+/// receiver's stream ends.
 ///
 /// # Examples
 ///
@@ -265,6 +269,7 @@ impl Drop for Monitor {
             // The timer thread sees the stop flag as soon as it wakes.
             let _ = thread.join();
         }
+        self.driver.release();
     }
 }
 

@@ -25,7 +25,7 @@ use std::process::Command;
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
@@ -74,8 +74,7 @@ impl Signal {
 #[derive(Default)]
 struct Probe {
     online: Option<Outcome>,
-    /// `online` keeps its status handle for the model (which must take it:
-    /// a handle kept by its resource keeps the driver alive).
+    /// `online` keeps its status handle for the model, to report with.
     keep_status: bool,
     status: Mutex<Option<StatusHandle>>,
     hang_online: bool,
@@ -399,6 +398,60 @@ fn keep_alive_vs_a_new_call(mutant: Option<Mutant>) {
     });
 }
 
+/// A resource that keeps the status handle its `online` was given (as
+/// one with a watcher does), and says when it is dropped.
+struct Keeper {
+    status: Mutex<Option<StatusHandle>>,
+    dropped: StdArc<AtomicBool>,
+}
+
+impl Resource for Keeper {
+    fn online(&self, status: StatusHandle) -> Outcome {
+        *self.status.lock().unwrap() = Some(status);
+        Outcome::Done
+    }
+    fn offline(&self, _: StatusHandle) -> Outcome {
+        Outcome::Done
+    }
+    fn terminate(&self) {}
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+/// (f) The monitor is dropped as soon as `online` returns, while the call
+/// thread that made the call winds down: the resource, which holds a
+/// status handle and so the driver, is dropped before the drop returns,
+/// on the host's thread. Left in the driver, the two keep each other
+/// alive (loom reports the driver's leak); let go of by the call thread
+/// only after the host learned the call returned, it is dropped later, on
+/// that thread.
+fn drop_lets_go_of_a_resource_holding_its_handle(mutant: Option<Mutant>) {
+    check(Some(2), move || {
+        let dropped = StdArc::new(AtomicBool::new(false));
+        let monitor = start(mutant, None);
+        let resource = Keeper {
+            status: Mutex::new(None),
+            dropped: StdArc::clone(&dropped),
+        };
+        let id = monitor.add("r", resource);
+        let online = monitor.online(id);
+        assert!(
+            matches!(online, Ok(Outcome::Done)),
+            "online: expected Ok(Done), got {online:?}"
+        );
+        drop(monitor);
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "expected the resource dropped when the monitor's drop returned; it was not"
+        );
+        join_call_threads();
+    });
+}
+
 #[test]
 fn report_vs_expiry_is_accepted_or_fails_at_the_deadline_never_both() {
     report_vs_expiry();
@@ -427,6 +480,11 @@ fn drop_while_a_call_runs_and_a_report_comes_hangs_nothing() {
 #[test]
 fn an_idle_call_thread_timing_out_never_strands_a_new_call() {
     keep_alive_vs_a_new_call(None);
+}
+
+#[test]
+fn drop_lets_go_of_a_resource_that_holds_its_status_handle() {
+    drop_lets_go_of_a_resource_holding_its_handle(None);
 }
 
 // ----- the mutants ---------------------------------------------------------
@@ -479,6 +537,31 @@ fn stop_flag_set_after_the_notify_is_caught() {
 #[test]
 fn a_burst_that_forgets_the_stop_is_caught() {
     assert_caught("mutant_burst_forgets_the_stop", "deadlock");
+}
+
+#[test]
+fn a_drop_that_keeps_the_resources_is_caught() {
+    assert_caught("mutant_keeps_resources", "expected the resource dropped");
+}
+
+#[test]
+fn a_call_thread_letting_go_after_the_return_is_caught() {
+    assert_caught(
+        "mutant_lets_go_after_return",
+        "expected the resource dropped",
+    );
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_drop_that_keeps_the_resources_is_caught"]
+fn mutant_keeps_resources() {
+    drop_lets_go_of_a_resource_holding_its_handle(Some(Mutant::KeepsResources));
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_call_thread_letting_go_after_the_return_is_caught"]
+fn mutant_lets_go_after_return() {
+    drop_lets_go_of_a_resource_holding_its_handle(Some(Mutant::LetsGoAfterReturn));
 }
 
 #[test]

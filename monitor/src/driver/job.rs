@@ -73,7 +73,27 @@ impl CallJob for EntryCall {
         // one whose `Drop` panics would unwind past `returned` and leave
         // the call in flight for ever.
         let answer = answer.map_err(drop_quietly).ok();
-        Driver::returned(&self.driver, &self.spec, answer);
+        // Let go of the resource before anyone learns that the call
+        // returned: a host that then drops the monitor (or the resource)
+        // finds no reference left here, and the resource is dropped on its
+        // thread, not later on this one.
+        let EntryCall {
+            driver,
+            spec,
+            beat,
+            resource,
+        } = *self;
+        #[cfg(feature = "loom")]
+        if driver.mutant == Some(crate::sync::model::Mutant::LetsGoAfterReturn) {
+            // As it was: the job dropped whole after `returned`, its
+            // fields in their order.
+            Driver::returned(&driver, &spec, answer);
+            drop(driver);
+            drop((beat, resource));
+            return;
+        }
+        drop((beat, resource));
+        Driver::returned(&driver, &spec, answer);
     }
 
     fn cannot_run(self: Box<Self>, error: &io::Error) {

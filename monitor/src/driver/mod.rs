@@ -291,6 +291,30 @@ impl Driver {
         self.calls.stop();
     }
 
+    /// Lets go of the user's values once stopped: the resources and the
+    /// subscribers' senders, dropped on the caller's thread, outside the
+    /// lock.
+    ///
+    /// A resource may hold a status handle, which holds this driver: left
+    /// in the core, the two would keep each other alive for ever (and the
+    /// resource's threads with them). A resource a call still runs on is
+    /// dropped when that call returns (the call holds it); a subscriber's
+    /// receiver ends here, even if a status handle outlives the monitor.
+    pub(crate) fn release(&self) {
+        #[cfg(feature = "loom")]
+        if self.mutant == Some(Mutant::KeepsResources) {
+            return;
+        }
+        let (resources, subscribers) = {
+            let mut core = self.lock();
+            debug_assert!(core.stop, "released before it stopped");
+            let resources = mem::take(&mut core.resources);
+            (resources, mem::take(&mut core.subscribers))
+        };
+        drop(subscribers);
+        drop(resources); // each quietly (`Quiet`)
+    }
+
     /// Sets the stop flag, and closes every heartbeat word: from now on a
     /// worker's every report takes the locked path, which says `Stopped`.
     fn halt(&self) {

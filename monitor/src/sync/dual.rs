@@ -343,6 +343,15 @@ pub enum Mutant {
     /// to carry out, waits (the bug fixed in 54e67a6): the stop's
     /// notification came while it had let the lock go.
     BurstForgetsTheStop,
+    /// The monitor's drop leaves the resources in the driver: a resource
+    /// that keeps its status handle keeps the driver alive, and the
+    /// driver the resource, for ever.
+    KeepsResources,
+    /// A call thread lets go of its resource only after it told the
+    /// state that the call returned: a host that drops the monitor as
+    /// soon as its call returns finds the resource still held, and it is
+    /// dropped later, on the call thread.
+    LetsGoAfterReturn,
 }
 
 /// Runs a loom model of the driver: explores `f` with at most `bound`
