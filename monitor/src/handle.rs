@@ -4,6 +4,8 @@ use std::fmt;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::driver::{Config, Driver, Hook};
 use crate::error::{MonitorError, StartError};
 use crate::machine::{Operation, Outcome, ResourceState, Timeouts};
@@ -33,7 +35,8 @@ use crate::types::{EntryPoint, Escalation, Event, MonitorStats, ResourceId, Reso
 /// escalation hook runs. Every other resource keeps being served.
 ///
 /// Dropping the monitor stops its thread. It does not take resources
-/// offline: do that first. Reports that come afterwards are answered
+/// offline: do that first ([`offline`](Self::offline), or
+/// [`shut_down`](Self::shut_down) to terminate them all). Reports that come afterwards are answered
 /// [`ExitState::Terminate`](crate::ExitState::Terminate); calls still
 /// running on call threads finish there, unobserved, and calls still queued
 /// are not made. Then it lets go of its resources: each is dropped on the
@@ -159,8 +162,84 @@ impl Monitor {
     /// [`MonitorError::Isolated`]; [`MonitorError::Hung`] or
     /// [`MonitorError::Panicked`] (the resource is failed).
     pub fn terminate(&self, id: ResourceId) -> Result<(), MonitorError> {
-        let end = Driver::call(&self.driver, |state, _now| state.terminate(id))?;
+        self.terminate_with(id, Reason::Requested)
+    }
+
+    /// [`terminate`](Self::terminate), for `reason`: the resource's
+    /// [`Resource::terminate_with`] is given it, and the `Offline` event's
+    /// [`reason`](Event::reason) carries it.
+    ///
+    /// # Errors
+    ///
+    /// As [`terminate`](Self::terminate).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::Reason;
+    /// use clusworker_monitor::{Cause, Monitor, Outcome, Resource, StatusHandle};
+    ///
+    /// struct Address;
+    /// impl Resource for Address {
+    ///     fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn terminate(&self) {}
+    /// }
+    ///
+    /// let monitor = Monitor::start()?;
+    /// let events = monitor.subscribe();
+    /// let ip = monitor.add("ip", Address);
+    /// monitor.online(ip)?;
+    /// monitor.terminate_with(ip, Reason::User(7))?;
+    /// let last = events.try_iter().last().unwrap();
+    /// assert_eq!((last.cause, last.reason), (Cause::Terminated, Some(Reason::User(7))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "ClusWorkerTerminateEx")]
+    pub fn terminate_with(&self, id: ResourceId, reason: Reason) -> Result<(), MonitorError> {
+        let end = Driver::call(&self.driver, |state, _now| state.terminate_with(id, reason))?;
         ended(id, EntryPoint::Terminate, end, &self.driver).map(|_| ())
+    }
+
+    /// Terminates every resource that is online or pending (and not
+    /// isolated, and not already terminating) with
+    /// [`Reason::MonitorShutDown`], and waits for each `Terminate`: each
+    /// is bounded by DeadlockTimeout, as any call. Their `Offline` events
+    /// carry the reason. Returns each such resource with how its
+    /// `Terminate` ended. Call it before dropping the monitor, which does
+    /// not take resources offline by itself.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use clusworker::Reason;
+    /// use clusworker_monitor::{Monitor, Outcome, Resource, ResourceState, StatusHandle};
+    ///
+    /// struct Address;
+    /// impl Resource for Address {
+    ///     fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn terminate(&self) {}
+    /// }
+    ///
+    /// let monitor = Monitor::start()?;
+    /// let (a, b) = (monitor.add("a", Address), monitor.add("b", Address));
+    /// monitor.online(a)?;
+    /// let ended = monitor.shut_down();
+    /// assert_eq!(ended.len(), 1, "only the online one");
+    /// assert!(ended[0].1.is_ok());
+    /// assert_eq!(monitor.state(a)?, ResourceState::Offline);
+    /// # let _ = b;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shut_down(&self) -> Vec<(ResourceId, Result<(), MonitorError>)> {
+        let ends = Driver::shut_down(&self.driver, Reason::MonitorShutDown);
+        ends.into_iter()
+            .map(|(id, end)| {
+                let r = ended(id, EntryPoint::Terminate, end, &self.driver);
+                (id, r.map(|_| ()))
+            })
+            .collect()
     }
 
     /// Removes a resource that is `Offline`, `Failed` or `Unknown`, with no

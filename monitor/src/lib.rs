@@ -127,6 +127,10 @@ mod status;
 mod sync;
 mod types;
 
+/// Why a terminate was requested: what [`Resource::terminate_with`] is
+/// given and [`Event::reason`] carries (the worker word's own type,
+/// `clusworker::Reason`).
+pub use clusworker_core::Reason;
 pub use error::{MonitorError, StartError, StatusError};
 pub use handle::{Monitor, MonitorBuilder};
 pub use machine::{Operation, Outcome, ReportError, RequestError, ResourceState, Timeouts};

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use clusworker_core::Reason;
+
 use crate::machine::Outcome;
 use crate::status::StatusHandle;
 
@@ -83,6 +85,48 @@ pub trait Resource: Send + Sync + 'static {
     #[doc(alias = "TERMINATE_ROUTINE")]
     fn terminate(&self);
 
+    /// [`terminate`](Self::terminate), told why: the monitor calls this,
+    /// with [`Reason::Requested`] for the host's
+    /// [`Monitor::terminate`](crate::Monitor::terminate) (or the reason it
+    /// gave [`Monitor::terminate_with`](crate::Monitor::terminate_with)),
+    /// [`Reason::PendingTimeout`] when the pending operation's heartbeat
+    /// expired, and [`Reason::MonitorShutDown`] when the monitor is dropped
+    /// while the resource is online or pending. The default calls
+    /// `terminate`; a resource whose worker wants to know overrides it and
+    /// passes the reason on (`Worker::terminate_with(reason)`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use clusworker::{Reason, Worker};
+    /// use clusworker_monitor::{Outcome, Resource, StatusHandle};
+    ///
+    /// #[derive(Default)]
+    /// struct Service(Mutex<Option<Worker<()>>>);
+    ///
+    /// impl Resource for Service {
+    ///     # fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     # fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     // ...
+    ///     fn terminate(&self) {
+    ///         self.terminate_with(Reason::Requested);
+    ///     }
+    ///     fn terminate_with(&self, reason: Reason) {
+    ///         let worker = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    ///         if let Some(worker) = worker {
+    ///             // Its routine reads `reason` from its `Context`.
+    ///             let _ = worker.terminate_with(reason);
+    ///         }
+    ///     }
+    /// }
+    /// ```
+    #[doc(alias = "TERMINATE_ROUTINE")]
+    fn terminate_with(&self, reason: Reason) {
+        let _ = reason;
+        self.terminate();
+    }
+
     /// A quick, cheap health check, polled every `looks_alive_interval`
     /// (5 s by default) while the resource is online. `false` makes the
     /// monitor call [`is_alive`](Self::is_alive) at once. The default says
@@ -110,6 +154,9 @@ impl<R: Resource + ?Sized> Resource for Arc<R> {
     }
     fn terminate(&self) {
         (**self).terminate()
+    }
+    fn terminate_with(&self, reason: Reason) {
+        (**self).terminate_with(reason)
     }
     fn looks_alive(&self) -> bool {
         (**self).looks_alive()

@@ -6,6 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::machine::{Operation, Outcome, ResourceState};
 
 /// An entry point of a [`Resource`](crate::Resource).
@@ -92,6 +94,15 @@ pub struct Event {
     pub to: ResourceState,
     /// Why.
     pub cause: Cause,
+    /// Why the `Terminate` behind the transition was requested: for
+    /// [`Cause::Terminated`], the reason the terminate was asked for
+    /// ([`Reason::Requested`] by [`Monitor::terminate`](crate::Monitor::terminate),
+    /// whatever [`Monitor::terminate_with`](crate::Monitor::terminate_with)
+    /// was given, [`Reason::MonitorShutDown`] when the monitor's drop
+    /// terminated it); for [`Cause::HeartbeatExpired`],
+    /// [`Reason::PendingTimeout`], with which the monitor then calls
+    /// `Terminate`. `None` for every other cause.
+    pub reason: Option<Reason>,
     /// When the monitor decided the transition, since it started.
     pub at: Duration,
 }
@@ -101,9 +112,14 @@ impl fmt::Display for Event {
         let ms = self.at.as_secs_f64() * 1000.0;
         write!(
             f,
-            "{ms:9.1} ms  {} {}: {} -> {} ({})",
+            "{ms:9.1} ms  {} {}: {} -> {} ({}",
             self.resource, self.name, self.from, self.to, self.cause
-        )
+        )?;
+        match self.reason {
+            // The cause says it already.
+            Some(Reason::PendingTimeout) | None => f.write_str(")"),
+            Some(reason) => write!(f, ": {reason})"),
+        }
     }
 }
 
@@ -121,9 +137,11 @@ pub enum Cause {
         checkpoint: u32,
     },
     /// No valid report came within PendingTimeout of the last one: the
-    /// monitor marks the resource failed and calls `Terminate`.
+    /// monitor marks the resource failed and calls `Terminate` (with
+    /// [`Reason::PendingTimeout`], which the event's `reason` carries).
     HeartbeatExpired,
-    /// The host's `Terminate` returned: the resource is offline.
+    /// The host's `Terminate` returned: the resource is offline. The
+    /// event's `reason` says why it was requested.
     Terminated,
     /// `IsAlive` said the resource is not alive.
     IsAliveFailed,

@@ -2,7 +2,7 @@
 //! [`EventView`], [`CauseView`], [`OutcomeView`]. States are written by
 //! their Windows names (`"OnlinePending"`).
 
-use clusworker_monitor::{Cause, Event, Outcome, ResourceInfo, ResourceState};
+use clusworker_monitor::{Cause, Event, Outcome, Reason, ResourceInfo, ResourceState};
 use serde::{Deserialize, Serialize};
 
 /// A resource as a response shows it.
@@ -48,7 +48,7 @@ impl ResourceView {
             operation: info.operation.map(|o| o.name().to_owned()),
             checkpoint: info.checkpoint,
             isolated: info.isolated,
-            last_cause: last.map(|e| CauseView::new(&e.cause)),
+            last_cause: last.map(|e| CauseView::new(&e.cause, e.reason)),
             last_change_ms: last.map(|e| ms(e.at)),
             details: None,
         }
@@ -80,7 +80,7 @@ impl EventView {
             id: event.resource.index(),
             from: event.from.name().to_owned(),
             to: event.to.name().to_owned(),
-            cause: CauseView::new(&event.cause),
+            cause: CauseView::new(&event.cause, event.reason),
             at_ms: ms(event.at),
         }
     }
@@ -109,13 +109,43 @@ pub struct CauseView {
     /// 128 + the signal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<u32>,
-    /// The cause in words.
+    /// `terminated`, `heartbeat_expired`: why the monitor's `Terminate`
+    /// was requested: `requested`, `monitor_shut_down`,
+    /// `pending_timeout`, `user` (with `reason_code`), or another word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `reason` `user`: the user's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<u32>,
+    /// The cause in words (and the reason, if it adds anything).
     pub text: String,
 }
 
+/// The word for `reason`.
+fn reason_word(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Requested => "requested",
+        Reason::HandleDropped => "handle_dropped",
+        Reason::DeadlinePassed => "deadline_passed",
+        Reason::ParentTerminated => "parent_terminated",
+        Reason::SiblingFailed => "sibling_failed",
+        Reason::PoolShutDown => "pool_shut_down",
+        Reason::MonitorShutDown => "monitor_shut_down",
+        Reason::PendingTimeout => "pending_timeout",
+        Reason::User(_) => "user",
+        // A reason this host does not know yet: its words say it.
+        _ => "other",
+    }
+}
+
 impl CauseView {
-    /// The view of `cause`.
-    pub fn new(cause: &Cause) -> CauseView {
+    /// The view of `cause`, and the reason of the `Terminate` behind it
+    /// ([`Event::reason`]).
+    pub fn new(cause: &Cause, reason: Option<Reason>) -> CauseView {
+        let text = match reason {
+            Some(r) if r != Reason::PendingTimeout => format!("{cause}: {r}"),
+            _ => cause.to_string(),
+        };
         let mut v = CauseView {
             kind: String::new(),
             operation: None,
@@ -123,7 +153,9 @@ impl CauseView {
             outcome: None,
             checkpoint: None,
             code: None,
-            text: cause.to_string(),
+            reason: reason.map(|r| reason_word(r).to_owned()),
+            reason_code: reason.and_then(Reason::code),
+            text,
         };
         v.kind = match *cause {
             Cause::Requested(op) => {
@@ -207,4 +239,89 @@ pub fn parse_state(name: &str) -> Option<ResourceState> {
 
 fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1e4).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use clusworker_monitor::{
+        Cause, Event, Monitor, Outcome, Reason, Resource, ResourceState, StatusHandle,
+    };
+
+    use super::{CauseView, EventView};
+
+    struct Nothing;
+    impl Resource for Nothing {
+        fn online(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn offline(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn terminate(&self) {}
+    }
+
+    fn event(cause: Cause, reason: Option<Reason>) -> Event {
+        let monitor = Monitor::start().expect("a monitor");
+        let id = monitor.add("web", Nothing);
+        Event {
+            resource: id,
+            name: Arc::from("web"),
+            from: ResourceState::Online,
+            to: ResourceState::Offline,
+            cause,
+            reason,
+            at: Duration::from_millis(5),
+        }
+    }
+
+    #[test]
+    fn a_shut_down_event_says_so() {
+        let monitor = Monitor::start().expect("a monitor");
+        let events = monitor.subscribe();
+        let id = monitor.add("web", Nothing);
+        monitor.online(id).expect("online");
+        assert_eq!(monitor.shut_down().len(), 1);
+        let last = events.try_iter().last().expect("events");
+        let view = EventView::new(&last);
+        assert_eq!(
+            (view.cause.kind.as_str(), view.cause.reason.as_deref()),
+            ("terminated", Some("monitor_shut_down")),
+            "{view:?}"
+        );
+    }
+
+    #[test]
+    fn a_terminated_event_shows_why_the_terminate_was_requested() {
+        let e = event(Cause::Terminated, Some(Reason::MonitorShutDown));
+        let json = serde_json::to_value(EventView::new(&e)).expect("serialises");
+        assert_eq!(json["cause"]["kind"], "terminated", "{json}");
+        assert_eq!(json["cause"]["reason"], "monitor_shut_down", "{json}");
+        assert!(json["cause"].get("reason_code").is_none(), "{json}");
+        assert_eq!(
+            json["cause"]["text"], "Terminate returned: the monitor is shutting down",
+            "{json}"
+        );
+        let user = CauseView::new(&Cause::Terminated, Some(Reason::User(7)));
+        assert_eq!(
+            (user.reason.as_deref(), user.reason_code),
+            (Some("user"), Some(7))
+        );
+    }
+
+    #[test]
+    fn an_expiry_shows_pending_timeout_once_in_words() {
+        let v = CauseView::new(&Cause::HeartbeatExpired, Some(Reason::PendingTimeout));
+        assert_eq!(v.reason.as_deref(), Some("pending_timeout"));
+        assert_eq!(v.text, "PendingTimeout expired");
+    }
+
+    #[test]
+    fn a_cause_without_a_terminate_has_no_reason() {
+        let v = CauseView::new(&Cause::IsAliveFailed, None);
+        let json = serde_json::to_value(&v).expect("serialises");
+        assert!(json.get("reason").is_none(), "{json}");
+    }
 }

@@ -54,7 +54,7 @@ impl EntryCall {
             EntryPoint::Online => Answer::Outcome(r.online(self.status())),
             EntryPoint::Offline => Answer::Outcome(r.offline(self.status())),
             EntryPoint::Terminate => {
-                r.terminate();
+                r.terminate_with(self.spec.reason);
                 Answer::Terminated
             }
             EntryPoint::LooksAlive => Answer::Alive(r.looks_alive()),

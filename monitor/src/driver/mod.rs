@@ -38,6 +38,8 @@ use std::sync::PoisonError;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{ResourceState, Timeouts};
 use crate::quiet::Quiet;
@@ -225,10 +227,31 @@ impl Driver {
         let mut core = this.lock();
         let call = decide(&mut core.state, now)?;
         this.apply(core, Some(this));
+        Ok(Driver::wait_for(this, call))
+    }
+
+    /// Terminates every resource online or pending with `reason`, and
+    /// waits for each `Terminate` (each bounded by DeadlockTimeout).
+    pub(crate) fn shut_down(this: &Arc<Self>, reason: Reason) -> Vec<(ResourceId, CallEnd)> {
+        let mut core = this.lock();
+        let mut calls = Vec::new();
+        for id in core.state.active() {
+            if let Ok(call) = core.state.terminate_with(id, reason) {
+                calls.push((id, call));
+            }
+        }
+        this.apply(core, Some(this));
+        let ends = calls.into_iter();
+        ends.map(|(id, call)| (id, Driver::wait_for(this, call)))
+            .collect()
+    }
+
+    /// Waits until the state resolves `call`.
+    fn wait_for(this: &Arc<Self>, call: CallId) -> CallEnd {
         let mut core = this.lock();
         loop {
             if let Some(end) = core.results.remove(&call) {
-                return Ok(end);
+                return end;
             }
             #[cfg(feature = "loom")]
             {

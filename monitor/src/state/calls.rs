@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::machine::{Operation, Report, ResourceState, Transition};
 use crate::types::{Cause, EntryPoint, Escalation, EscalationReason, Event, ResourceId};
 
@@ -25,12 +27,33 @@ impl MonitorState {
     /// once (a `Terminate`, or when no other call runs) or deferred until
     /// the running one returns. Returns its number.
     pub(super) fn make_call(&mut self, id: ResourceId, ep: EntryPoint, waited: bool) -> CallId {
+        self.make_call_because(id, ep, Reason::Requested, waited)
+    }
+
+    /// [`make_call`](Self::make_call), for a `Terminate`: with its reason.
+    pub(super) fn make_terminate(
+        &mut self,
+        id: ResourceId,
+        reason: Reason,
+        waited: bool,
+    ) -> CallId {
+        self.make_call_because(id, EntryPoint::Terminate, reason, waited)
+    }
+
+    fn make_call_because(
+        &mut self,
+        id: ResourceId,
+        ep: EntryPoint,
+        reason: Reason,
+        waited: bool,
+    ) -> CallId {
         let call_id = CallId(self.next_call);
         self.next_call += 1;
         let entry = self.entry_mut(id);
         let call = Call {
             id: call_id,
             entry_point: ep,
+            reason,
             generation: entry.generation,
             waited,
             started: false,
@@ -50,6 +73,7 @@ impl MonitorState {
             resource: id,
             call: call_id,
             entry_point: ep,
+            reason,
             generation: call.generation,
         }));
         call_id
@@ -92,6 +116,19 @@ impl MonitorState {
         cause: Cause,
         now: Duration,
     ) {
+        self.transition_because(id, t, cause, None, now);
+    }
+
+    /// [`transition`](Self::transition), caused by (or, after an expiry,
+    /// followed by) a `Terminate` requested for `reason`: its event says so.
+    pub(super) fn transition_because(
+        &mut self,
+        id: ResourceId,
+        t: Transition,
+        cause: Cause,
+        reason: Option<Reason>,
+        now: Duration,
+    ) {
         let entry = self.entry_mut(id);
         let name = Arc::clone(&entry.name);
         if t.from != t.to || matches!(cause, Cause::Escalated(_)) {
@@ -101,6 +138,7 @@ impl MonitorState {
                 from: t.from,
                 to: t.to,
                 cause,
+                reason,
                 at: now,
             }));
         }
@@ -183,6 +221,7 @@ impl MonitorState {
                 resource: id,
                 call: c.id,
                 entry_point: c.entry_point,
+                reason: c.reason,
                 generation: c.generation,
             }));
         }
@@ -284,7 +323,8 @@ impl MonitorState {
             // monitor makes after an expired heartbeat leaves it Failed.
             Some(Answer::Terminated) if call.waited => {
                 let t = self.entry_mut(id).machine.terminated();
-                self.transition(id, t, Cause::Terminated, now);
+                let reason = Some(call.reason);
+                self.transition_because(id, t, Cause::Terminated, reason, now);
             }
             Some(Answer::Terminated) => {}
             Some(Answer::Alive(_)) if !online => {}

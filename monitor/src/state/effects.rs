@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::machine::Outcome;
 use crate::types::{EntryPoint, Escalation, Event, ResourceId};
 
@@ -16,6 +18,10 @@ pub(crate) struct CallSpec {
     pub(crate) resource: ResourceId,
     pub(crate) call: CallId,
     pub(crate) entry_point: EntryPoint,
+    /// Why, for a `Terminate` (`Requested` for the other entry points):
+    /// what [`Resource::terminate_with`](crate::Resource::terminate_with)
+    /// is given.
+    pub(crate) reason: Reason,
     /// The resource's generation the call belongs to: its status handle
     /// reports for this generation.
     pub(crate) generation: u64,

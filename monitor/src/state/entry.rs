@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::beat::{Beat, Seen};
 use crate::machine::ResourceMachine;
+use clusworker_core::Reason;
+
 use crate::types::EntryPoint;
 
 use super::effects::{CallEnd, CallId};
@@ -14,6 +16,8 @@ use super::effects::{CallEnd, CallId};
 pub(crate) struct Call {
     pub(crate) id: CallId,
     pub(crate) entry_point: EntryPoint,
+    /// Why, for a `Terminate` (`Requested` for the other entry points).
+    pub(crate) reason: Reason,
     /// The resource's generation when the call was made.
     pub(crate) generation: u64,
     /// A host thread waits for it.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 use crate::beat::LIMIT_MS;
 use crate::machine::ResourceState;
 use crate::types::{Cause, EntryPoint, ResourceId};
@@ -69,9 +71,11 @@ impl MonitorState {
                         return;
                     };
                     self.advance(id, Superseded::Ended);
-                    self.transition(id, t, Cause::HeartbeatExpired, now);
+                    let reason = Reason::PendingTimeout;
+                    let cause = Cause::HeartbeatExpired;
+                    self.transition_because(id, t, cause, Some(reason), now);
                     if self.entry_mut(id).calls().terminate.is_none() {
-                        self.make_call(id, EntryPoint::Terminate, false);
+                        self.make_terminate(id, reason, false);
                     }
                     return;
                 }

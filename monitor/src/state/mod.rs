@@ -42,6 +42,8 @@ use std::mem;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clusworker_core::Reason;
+
 pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
 
 use crate::beat::Beat;
@@ -213,13 +215,35 @@ impl MonitorState {
         Ok(self.make_call(id, ep, true))
     }
 
-    /// The host's `terminate`: ends any pending operation (its reports are
-    /// refused from now on) and queues the `Terminate` call.
-    pub(crate) fn terminate(&mut self, id: ResourceId) -> Result<CallId, MonitorError> {
+    /// The host's `terminate`, for `reason`: ends any pending operation
+    /// (its reports are refused from now on) and queues the `Terminate`
+    /// call.
+    pub(crate) fn terminate_with(
+        &mut self,
+        id: ResourceId,
+        reason: Reason,
+    ) -> Result<CallId, MonitorError> {
         self.callable(id)?;
         self.advance(id, Superseded::Terminating);
         self.timers.cancel(key(id, TimerKind::Heartbeat));
-        Ok(self.make_call(id, EntryPoint::Terminate, true))
+        Ok(self.make_terminate(id, reason, true))
+    }
+
+    /// The resources a shut-down terminates: online or pending, callable
+    /// (not isolated, no `Terminate` running).
+    pub(crate) fn active(&self) -> Vec<ResourceId> {
+        let active = |e: &Entry| {
+            let state = e.machine.state();
+            (state == ResourceState::Online || state.is_pending())
+                && !e.isolated
+                && e.calls().terminate.is_none()
+        };
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.as_ref().is_some_and(active))
+            .map(|(i, _)| ResourceId(i))
+            .collect()
     }
 
     /// A worker's `SetResourceStatus` for generation `generation` of `id`.

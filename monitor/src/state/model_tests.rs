@@ -170,7 +170,7 @@ proptest! {
                     Ok(call) => { w.waiting.insert(call); }
                     Err(_) => prop_assert!(!s.has_effects(), "a refused request decides nothing"),
                 },
-                Step::Terminate(i) => match s.terminate(ResourceId(i)) {
+                Step::Terminate(i) => match s.terminate_with(ResourceId(i), Reason::Requested) {
                     Ok(call) => { w.waiting.insert(call); }
                     Err(_) => prop_assert!(!s.has_effects()),
                 },

@@ -77,7 +77,7 @@ fn a_heartbeat_of_an_ended_operation_or_a_stale_checkpoint_is_not_taken() {
     assert!(beat.heartbeat_at(3, 10, 10));
     assert!(!beat.heartbeat_at(3, 11, 11), "not above the last");
     assert!(!beat.heartbeat_at(2, 11, 11));
-    s.terminate(id).expect("terminate");
+    s.terminate_with(id, Reason::Requested).expect("terminate");
     assert!(
         !beat.heartbeat_at(4, 12, 12),
         "terminated: the word is closed"

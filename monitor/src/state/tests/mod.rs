@@ -47,6 +47,15 @@ fn events(effects: &[Effect]) -> Vec<(ResourceState, ResourceState, Cause, Durat
     events.collect()
 }
 
+/// The reasons the events among `effects` carry.
+fn reasons(effects: &[Effect]) -> Vec<Option<Reason>> {
+    let events = effects.iter().filter_map(|e| match e {
+        Effect::Event(e) => Some(e.reason),
+        _ => None,
+    });
+    events.collect()
+}
+
 fn resolved(effects: &[Effect]) -> Vec<(CallId, CallEnd)> {
     let r = effects.iter().filter_map(|e| match e {
         Effect::Resolve(c, end) => Some((*c, *end)),

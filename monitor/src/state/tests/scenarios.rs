@@ -91,8 +91,14 @@ fn a_report_in_time_beats_the_expiry_and_moves_the_heartbeat_without_touching_ti
         events(&fx),
         [(OnlinePending, Failed, Cause::HeartbeatExpired, ms(199))]
     );
+    assert_eq!(
+        reasons(&fx),
+        [Some(Reason::PendingTimeout)],
+        "the expiry's event says why Terminate is called"
+    );
     let terminate = one_start(&fx);
     assert_eq!(terminate.entry_point, EntryPoint::Terminate);
+    assert_eq!(terminate.reason, Reason::PendingTimeout);
     // The worker's next report is told to stop.
     assert_eq!(
         s.report(id, g, OnlinePending, 3, ms(200)),
@@ -140,7 +146,10 @@ fn a_hung_call_is_declared_once_isolates_and_its_late_return_changes_nothing() {
         s.request(id, Operation::Online, ms(600)),
         Err(MonitorError::Isolated(_))
     ));
-    assert!(matches!(s.terminate(id), Err(MonitorError::Isolated(_))));
+    assert!(matches!(
+        s.terminate_with(id, Reason::Requested),
+        Err(MonitorError::Isolated(_))
+    ));
     assert_eq!(s.timer_count(), 0);
 }
 
@@ -231,10 +240,18 @@ fn terminate_during_a_running_online_ends_it_and_the_late_return_is_moot() {
     let online = s.request(id, Operation::Online, ms(0)).expect("online");
     let call = one_start(&s.take_effects());
     assert!(s.call_started(&call, ms(1)));
-    let term = s.terminate(id).expect("terminate");
+    let term = s.terminate_with(id, Reason::User(7)).expect("terminate");
     let t = one_start(&s.take_effects());
     assert_eq!(t.entry_point, EntryPoint::Terminate);
-    assert!(matches!(s.terminate(id), Err(MonitorError::Terminating(_))));
+    assert_eq!(
+        t.reason,
+        Reason::User(7),
+        "the call carries the host's reason"
+    );
+    assert!(matches!(
+        s.terminate_with(id, Reason::Requested),
+        Err(MonitorError::Terminating(_))
+    ));
     assert!(matches!(
         s.request(id, Operation::Online, ms(2)),
         Err(MonitorError::Terminating(_))
@@ -246,6 +263,7 @@ fn terminate_during_a_running_online_ends_it_and_the_late_return_is_moot() {
         events(&fx),
         [(OnlinePending, Offline, Cause::Terminated, ms(3))]
     );
+    assert_eq!(reasons(&fx), [Some(Reason::User(7))]);
     assert_eq!(
         resolved(&fx),
         [(term, CallEnd::Answered(Answer::Terminated))]
@@ -275,7 +293,7 @@ fn a_deferred_call_whose_operation_ends_first_is_never_made() {
     assert!(s.call_started(&poll, ms(60)));
     let offline = s.request(id, Operation::Offline, ms(61)).expect("online");
     let _ = s.take_effects();
-    s.terminate(id).expect("terminate");
+    s.terminate_with(id, Reason::Requested).expect("terminate");
     let fx = s.take_effects();
     assert_eq!(resolved(&fx), [(offline, CallEnd::Terminating)]);
     assert_eq!(one_start(&fx).entry_point, EntryPoint::Terminate);
@@ -286,7 +304,7 @@ fn a_queued_call_whose_operation_ended_before_it_began_is_not_made() {
     let (mut s, id) = state();
     let online = s.request(id, Operation::Online, ms(0)).expect("online");
     let call = one_start(&s.take_effects());
-    s.terminate(id).expect("terminate");
+    s.terminate_with(id, Reason::Requested).expect("terminate");
     let _ = s.take_effects();
     assert!(!s.call_started(&call, ms(1)), "terminated before it began");
     assert_eq!(
@@ -373,7 +391,7 @@ fn remove_is_refused_while_a_host_waits_for_a_call_of_the_resource() {
     let (mut s, id) = state();
     let online = s.request(id, Operation::Online, ms(0)).expect("online");
     let call = one_start(&s.take_effects());
-    s.terminate(id).expect("terminate");
+    s.terminate_with(id, Reason::Requested).expect("terminate");
     let terminate = one_start(&s.take_effects());
     assert!(s.call_started(&terminate, ms(1)));
     s.call_returned(&terminate, None, ms(2));
@@ -386,4 +404,37 @@ fn remove_is_refused_while_a_host_waits_for_a_call_of_the_resource() {
         [(online, CallEnd::Terminating)]
     );
     s.remove(id).expect("nothing waited for any more");
+}
+
+#[test]
+fn a_shut_down_terminates_the_online_and_the_pending_only() {
+    let (mut s, online_one) = state();
+    let timeouts = Timeouts::new(ms(100), ms(300)).expect("valid timeouts");
+    let pending = s.add(Arc::from("pending"), timeouts);
+    let offline = s.add(Arc::from("offline"), timeouts);
+    let terminating = s.add(Arc::from("terminating"), timeouts);
+    online(&mut s, online_one);
+    online(&mut s, terminating);
+    s.request(pending, Operation::Online, ms(20))
+        .expect("online");
+    let _ = s.take_effects();
+    s.terminate_with(terminating, Reason::Requested)
+        .expect("terminate");
+    let _ = s.take_effects();
+    assert_eq!(
+        s.active(),
+        [online_one, pending],
+        "expected the online and the pending, not {offline:?} (offline) nor \
+         {terminating:?} (a Terminate runs)"
+    );
+    s.terminate_with(online_one, Reason::MonitorShutDown)
+        .expect("terminate");
+    let t = one_start(&s.take_effects());
+    assert_eq!(t.reason, Reason::MonitorShutDown);
+    assert!(s.call_started(&t, ms(30)));
+    s.call_returned(&t, Some(Answer::Terminated), ms(31));
+    let fx = s.take_effects();
+    assert_eq!(events(&fx), [(Online, Offline, Cause::Terminated, ms(31))]);
+    assert_eq!(reasons(&fx), [Some(Reason::MonitorShutDown)]);
+    assert_eq!(s.active(), [pending]);
 }
