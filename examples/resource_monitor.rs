@@ -19,13 +19,15 @@
 //! - Then an orderly offline of the rest: `ip-address` at once, `disk` and
 //!   `web-service` pending with checkpoints.
 //!
-//! On a terminal the view is a table updated in place; otherwise (piped into
-//! a file or `cat`) it is plain lines. Exits 0 when every resource ended
-//! where it should.
+//! On a terminal the view is a table updated in place, drawn with
+//! crossterm with every line cut to the terminal's width (so a long line
+//! never wraps and throws the redraw off, however narrow the terminal);
+//! otherwise (piped into a file or `cat`, or with `--plain`) it is plain
+//! lines. Exits 0 when every resource ended where it should.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -38,6 +40,8 @@ use clusworker::monitor::{
     Escalation, Event, ExitState, Monitor, Operation, Outcome, Resource, ResourceId, ResourceInfo,
     ResourceState, StatusHandle,
 };
+use crossterm::style::{self, Color};
+use crossterm::{cursor, queue, terminal};
 
 // ----- options ---------------------------------------------------------------
 
@@ -261,12 +265,25 @@ fn escalation_line(e: &Escalation) -> String {
     )
 }
 
-fn color(state: ResourceState) -> &'static str {
+fn color(state: ResourceState) -> Color {
     match state {
-        ResourceState::Online => "\x1b[32m",
-        ResourceState::Failed => "\x1b[31m",
-        ResourceState::OnlinePending | ResourceState::OfflinePending => "\x1b[33m",
-        _ => "\x1b[2m",
+        ResourceState::Online => Color::Green,
+        ResourceState::Failed => Color::Red,
+        ResourceState::OnlinePending | ResourceState::OfflinePending => Color::Yellow,
+        _ => Color::DarkGrey,
+    }
+}
+
+/// One line of the view: its text, and the part of it (in characters)
+/// drawn in a colour on a terminal.
+struct Line {
+    text: String,
+    color: Option<(Range<usize>, Color)>,
+}
+
+impl From<String> for Line {
+    fn from(text: String) -> Line {
+        Line { text, color: None }
     }
 }
 
@@ -282,11 +299,11 @@ fn progress_bar(done: u32, total: u32) -> String {
 }
 
 /// The table, one line per resource.
-fn table(infos: &[ResourceInfo], rows: &[Row], now: Duration, ansi: bool) -> Vec<String> {
-    let mut out = vec![format!(
+fn table(infos: &[ResourceInfo], rows: &[Row], now: Duration) -> Vec<Line> {
+    let mut out = vec![Line::from(format!(
         "{:<12} {:<14} {:<20} {}",
         "RESOURCE", "STATE", "PROGRESS", "NOTE"
-    )];
+    ))];
     for (info, row) in infos.iter().zip(rows) {
         let progress = match (info.operation, info.checkpoint) {
             (Some(Operation::Online), Some(cp)) => progress_bar(cp, row.online_steps),
@@ -301,15 +318,102 @@ fn table(infos: &[ResourceInfo], rows: &[Row], now: Duration, ansi: bool) -> Vec
         } else {
             row.story.to_string()
         };
+        let name = format!("{:<12} ", info.name);
         let state = format!("{:<14}", info.state.name());
-        let state = if ansi {
-            format!("{}{state}\x1b[0m", color(info.state))
-        } else {
-            state
-        };
-        out.push(format!("{:<12} {state} {progress:<20} {note}", info.name));
+        let at = name.chars().count()..name.chars().count() + state.chars().count();
+        out.push(Line {
+            text: format!("{name}{state} {progress:<20} {note}"),
+            color: Some((at, color(info.state))),
+        });
     }
     out
+}
+
+/// How many of the latest log lines the live view shows under the table.
+const LOG_LINES: usize = 14;
+
+/// Draws frames of the view in place on a terminal, below what was
+/// printed before it, with crossterm: every line cut to the terminal's
+/// width (so none wraps: a wrapped line takes two screen rows where one
+/// was counted) and the frame to its height (a row scrolled off the top
+/// cannot be drawn over), so the next frame starts where this one did.
+/// The last frame's log lines are printed whole (nothing is drawn over
+/// them), wrapped or not.
+#[derive(Default)]
+struct Screen {
+    /// Rows of the last frame, and the terminal's size when it was drawn.
+    drawn: u16,
+    size: (u16, u16),
+}
+
+impl Screen {
+    fn draw(
+        &mut self,
+        out: &mut impl Write,
+        table: Vec<Line>,
+        log: &[String],
+        last: bool,
+    ) -> std::io::Result<()> {
+        let size = terminal::size()?;
+        let (cols, rows) = (usize::from(size.0.max(2)), usize::from(size.1.max(2)));
+        // Resized: the old frame may have been reflowed into other rows;
+        // start a new one below it rather than draw over what is unknown.
+        if size != self.size {
+            self.drawn = 0;
+            self.size = size;
+        }
+        // The table whole (unless the terminal is shorter), then as many
+        // of the latest log lines as fit; one row stays for the cursor.
+        let room = if last { usize::MAX } else { rows - 1 };
+        let mut lines = table;
+        lines.truncate(room);
+        let table_rows = lines.len();
+        if lines.len() + 1 < room {
+            lines.push(Line::from(String::new()));
+            let fit = (room - lines.len()).min(LOG_LINES);
+            let log = &log[log.len().saturating_sub(fit)..];
+            lines.extend(log.iter().cloned().map(Line::from));
+        }
+        if self.drawn > 0 {
+            queue!(out, cursor::MoveToPreviousLine(self.drawn))?;
+        }
+        for (i, line) in lines.iter().enumerate() {
+            // One column short of the edge: a character in the last column
+            // leaves the cursor waiting to wrap. The last frame's log lines
+            // are whole: nothing is drawn over them.
+            let whole = last && i >= table_rows;
+            print_cut(out, line, if whole { usize::MAX } else { cols - 1 })?;
+            queue!(
+                out,
+                terminal::Clear(terminal::ClearType::UntilNewLine),
+                style::Print("\r\n")
+            )?;
+        }
+        queue!(out, terminal::Clear(terminal::ClearType::FromCursorDown))?;
+        self.drawn = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        out.flush()
+    }
+}
+
+/// Prints `line`'s first `width` characters, its coloured part in colour.
+fn print_cut(out: &mut impl Write, line: &Line, width: usize) -> std::io::Result<()> {
+    let chars: Vec<char> = line.text.chars().take(width).collect();
+    let text = |r: Range<usize>| -> String {
+        chars[r.start.min(chars.len())..r.end.min(chars.len())]
+            .iter()
+            .collect()
+    };
+    match &line.color {
+        Some((at, c)) => queue!(
+            out,
+            style::Print(text(0..at.start)),
+            style::SetForegroundColor(*c),
+            style::Print(text(at.clone())),
+            style::ResetColor,
+            style::Print(text(at.end..chars.len())),
+        ),
+        None => queue!(out, style::Print(text(0..chars.len()))),
+    }
 }
 
 /// Draws the view until `stop`: on a terminal the table and the latest log
@@ -320,9 +424,9 @@ struct View {
     rows: Arc<Vec<Row>>,
     events: Receiver<Event>,
     escalations: Receiver<Escalation>,
-    ansi: bool,
+    /// Drawn in place on a terminal (`None`: plain lines).
+    screen: Option<Screen>,
     log: Vec<String>,
-    drawn: usize,
     seen_checkpoints: HashMap<ResourceId, (Option<Operation>, Option<u32>)>,
 }
 
@@ -336,25 +440,16 @@ impl View {
         new
     }
 
-    fn tick(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+    /// Draws what changed; `last`: the final frame.
+    fn tick(&mut self, out: &mut impl Write, last: bool) -> std::io::Result<()> {
         let now = self.monitor.elapsed();
         let infos = self.monitor.resources();
         let new = self.drain();
-        if self.ansi {
+        if let Some(screen) = &mut self.screen {
             self.log.extend(new);
-            let mut lines = table(&infos, &self.rows, now, true);
-            lines.push(String::new());
-            let keep = self.log.len().saturating_sub(14);
-            lines.extend(self.log[keep..].iter().cloned());
-            let mut frame = String::new();
-            if self.drawn > 0 {
-                let _ = write!(frame, "\x1b[{}F", self.drawn); // back to the top
-            }
-            for l in &lines {
-                let _ = writeln!(frame, "\x1b[2K{l}");
-            }
-            self.drawn = lines.len();
-            out.write_all(frame.as_bytes())?;
+            let keep = self.log.len().saturating_sub(LOG_LINES);
+            self.log.drain(..keep);
+            screen.draw(out, table(&infos, &self.rows, now), &self.log, last)?;
         } else {
             for l in new {
                 writeln!(out, "{l}")?;
@@ -423,7 +518,7 @@ fn main() -> ExitCode {
 
 fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
     let started = Instant::now();
-    let ansi = !o.plain && std::io::stdout().is_terminal();
+    let live = !o.plain && std::io::stdout().is_terminal();
     let (esc_tx, esc_rx): (Sender<Escalation>, _) = mpsc::channel();
     let esc_tx = Mutex::new(esc_tx);
     let monitor = Arc::new(
@@ -512,25 +607,24 @@ fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
         rows: Arc::clone(&rows),
         events,
         escalations: esc_rx,
-        ansi,
+        screen: live.then(Screen::default),
         log: Vec::new(),
-        drawn: 0,
         seen_checkpoints: HashMap::new(),
     };
     let viewer = {
         let stop = Arc::clone(&stop);
         thread::spawn(move || {
             let mut out = std::io::stdout().lock();
-            if view.ansi {
-                let _ = out.write_all(b"\x1b[?25l"); // hide the cursor
+            if view.screen.is_some() {
+                let _ = queue!(out, cursor::Hide);
             }
             while !stop.load(Ordering::Acquire) {
-                let _ = view.tick(&mut out);
+                let _ = view.tick(&mut out, false);
                 thread::sleep(Duration::from_millis(50));
             }
-            let _ = view.tick(&mut out);
-            if view.ansi {
-                let _ = out.write_all(b"\x1b[?25h");
+            let _ = view.tick(&mut out, true);
+            if view.screen.is_some() {
+                let _ = queue!(out, cursor::Show);
             }
             let _ = out.flush();
         })
