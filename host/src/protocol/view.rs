@@ -68,6 +68,15 @@ pub struct EventView {
     pub to: String,
     /// Why.
     pub cause: CauseView,
+    /// Why the monitor's `Terminate` behind the transition was requested
+    /// (a `terminated` or `heartbeat_expired` cause): `requested`,
+    /// `monitor_shut_down`, `pending_timeout`, `user` (with
+    /// `reason_code`), or another word; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `reason` `user`: the user's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<u32>,
     /// When, in ms since the host started.
     pub at_ms: f64,
 }
@@ -81,6 +90,8 @@ impl EventView {
             from: event.from.name().to_owned(),
             to: event.to.name().to_owned(),
             cause: CauseView::new(&event.cause, event.reason),
+            reason: event.reason.map(|r| reason_word(r).to_owned()),
+            reason_code: event.reason.and_then(Reason::code),
             at_ms: ms(event.at),
         }
     }
@@ -109,15 +120,8 @@ pub struct CauseView {
     /// 128 + the signal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<u32>,
-    /// `terminated`, `heartbeat_expired`: why the monitor's `Terminate`
-    /// was requested: `requested`, `monitor_shut_down`,
-    /// `pending_timeout`, `user` (with `reason_code`), or another word.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// `reason` `user`: the user's code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason_code: Option<u32>,
-    /// The cause in words (and the reason, if it adds anything).
+    /// The cause in words (and the event's reason, if it adds anything:
+    /// "Terminate returned: the monitor is shutting down").
     pub text: String,
 }
 
@@ -153,8 +157,6 @@ impl CauseView {
             outcome: None,
             checkpoint: None,
             code: None,
-            reason: reason.map(|r| reason_word(r).to_owned()),
-            reason_code: reason.and_then(Reason::code),
             text,
         };
         v.kind = match *cause {
@@ -287,7 +289,7 @@ mod tests {
         let last = events.try_iter().last().expect("events");
         let view = EventView::new(&last);
         assert_eq!(
-            (view.cause.kind.as_str(), view.cause.reason.as_deref()),
+            (view.cause.kind.as_str(), view.reason.as_deref()),
             ("terminated", Some("monitor_shut_down")),
             "{view:?}"
         );
@@ -298,13 +300,13 @@ mod tests {
         let e = event(Cause::Terminated, Some(Reason::MonitorShutDown));
         let json = serde_json::to_value(EventView::new(&e)).expect("serialises");
         assert_eq!(json["cause"]["kind"], "terminated", "{json}");
-        assert_eq!(json["cause"]["reason"], "monitor_shut_down", "{json}");
-        assert!(json["cause"].get("reason_code").is_none(), "{json}");
+        assert_eq!(json["reason"], "monitor_shut_down", "{json}");
+        assert!(json.get("reason_code").is_none(), "{json}");
         assert_eq!(
             json["cause"]["text"], "Terminate returned: the monitor is shutting down",
             "{json}"
         );
-        let user = CauseView::new(&Cause::Terminated, Some(Reason::User(7)));
+        let user = EventView::new(&event(Cause::Terminated, Some(Reason::User(7))));
         assert_eq!(
             (user.reason.as_deref(), user.reason_code),
             (Some("user"), Some(7))
@@ -313,15 +315,20 @@ mod tests {
 
     #[test]
     fn an_expiry_shows_pending_timeout_once_in_words() {
-        let v = CauseView::new(&Cause::HeartbeatExpired, Some(Reason::PendingTimeout));
+        let e = event(Cause::HeartbeatExpired, Some(Reason::PendingTimeout));
+        let v = EventView::new(&e);
         assert_eq!(v.reason.as_deref(), Some("pending_timeout"));
-        assert_eq!(v.text, "PendingTimeout expired");
+        assert_eq!(v.cause.text, "PendingTimeout expired");
     }
 
     #[test]
     fn a_cause_without_a_terminate_has_no_reason() {
-        let v = CauseView::new(&Cause::IsAliveFailed, None);
+        let v = EventView::new(&event(Cause::IsAliveFailed, None));
         let json = serde_json::to_value(&v).expect("serialises");
         assert!(json.get("reason").is_none(), "{json}");
+        assert_eq!(
+            CauseView::new(&Cause::IsAliveFailed, None).text,
+            "IsAlive failed"
+        );
     }
 }
