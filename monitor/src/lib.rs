@@ -31,6 +31,12 @@
 //!   `is_alive` at their intervals; a failed `is_alive` marks it `Failed`.
 //! - Every transition is an [`Event`] (resource, from, to, [`Cause`], time),
 //!   sent to each [`Monitor::subscribe`] receiver.
+//! - Every `Terminate` the monitor calls says why, with a [`Reason`]
+//!   ([`Resource::terminate_with`]): `Requested` for the host's
+//!   [`Monitor::terminate`] (or what it gave [`Monitor::terminate_with`]),
+//!   `PendingTimeout` after an expired heartbeat, `MonitorShutDown` from
+//!   [`Monitor::shut_down`]; the event it causes carries it
+//!   ([`Event::reason`]).
 //! - The monitor's timer thread sleeps until the next deadline of an
 //!   indexed timer heap: an idle monitor uses no CPU, however many resources
 //!   it watches ([`Monitor::stats`] counts its wake-ups), and a timer that no
