@@ -202,8 +202,11 @@ fn a_worker_detached_after_its_exit_drops_the_result_quietly() {
     let d = drops.clone();
     let worker = Worker::spawn(move |_ctx| Bomb(d)).expect("spawn");
     assert_eq!(worker.wait_timeout(Duration::from_secs(10)), Ok(()));
-    worker.detach(); // the handle is last: it frees, on this thread
-    assert_eq!(drops.load(SeqCst), 1);
+    // Usually the handle is last and frees on this thread; but the exit is
+    // published before the worker's thread lets go of the cell, so that
+    // thread may be last (seen under Wine): either way, once and quietly.
+    worker.detach();
+    dropped("the detached worker's result", &drops, 1);
     workers_still_work();
 }
 
