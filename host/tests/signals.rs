@@ -6,7 +6,7 @@
 
 mod hostrun;
 
-use hostrun::{Dir, Host, assert_gone, processes_with, unique_sleep};
+use hostrun::{Dir, Host, Line, assert_gone, processes_with, unique_sleep};
 use serde_json::json;
 
 #[test]
@@ -71,24 +71,32 @@ fn sigint_is_a_stop_too() {
     assert_eq!(host.wait_exit(), 0);
 }
 
-#[test]
-fn a_second_signal_terminates_at_once() {
-    let dir = Dir::new("signals");
-    // Online at once; an offline that would take 100 s, under a 60 s
-    // shutdown deadline.
-    let config = r#"
+/// A host with one resource, `slow`, Online at once, whose offline would
+/// take 100 s, under `shutdown_timeout`; SIGTERM sent, with an event stream
+/// opened before it.
+fn stopping_a_slow_offline(dir: &Dir, shutdown_timeout: &str) -> (Host, Line) {
+    let config = format!(
+        r#"
 [host]
-shutdown_timeout = "60s"
+shutdown_timeout = "{shutdown_timeout}"
 
 [[resource]]
 name = "slow"
 type = "scripted"
-params = { steps = 1000, step = "100ms", online = "done" }
-"#;
-    let mut host = Host::start(&dir, config);
+params = {{ steps = 1000, step = "100ms", online = "done" }}
+"#
+    );
+    let mut host = Host::start(dir, &config);
     host.wait_for("slow", "Online");
-    let mut events = host.connect().events();
+    let events = host.connect().events();
     host.signal(libc::SIGTERM);
+    (host, events)
+}
+
+#[test]
+fn a_second_signal_terminates_at_once() {
+    let dir = Dir::new("signals");
+    let (mut host, mut events) = stopping_a_slow_offline(&dir, "60s");
     events.until("slow", "OfflinePending");
     host.signal(libc::SIGTERM);
     let e = events.until("slow", "Offline");
@@ -100,19 +108,7 @@ params = { steps = 1000, step = "100ms", online = "done" }
 #[test]
 fn the_shutdown_deadline_terminates_what_is_left() {
     let dir = Dir::new("signals");
-    let config = r#"
-[host]
-shutdown_timeout = "200ms"
-
-[[resource]]
-name = "slow"
-type = "scripted"
-params = { steps = 1000, step = "100ms", online = "done" }
-"#;
-    let mut host = Host::start(&dir, config);
-    host.wait_for("slow", "Online");
-    let mut events = host.connect().events();
-    host.signal(libc::SIGTERM);
+    let (mut host, mut events) = stopping_a_slow_offline(&dir, "200ms");
     let e = events.until("slow", "Offline");
     assert_eq!(e["cause"]["kind"], "terminated", "{e}");
     assert_eq!(host.wait_exit(), 0);
