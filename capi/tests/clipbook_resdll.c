@@ -18,6 +18,9 @@
  *            so PendingTimeout fails it (0)
  *   FailAfterPolls  N > 0: LooksAlive and IsAlive answer FALSE from their
  *            Nth call on (0: never)
+ *   OnlineWaitFile  a path (ASCII): Online itself waits until that file
+ *            exists before it goes pending (for tests of a Terminate that
+ *            runs while Online does)
  * Every entry point logs one line through LogEvent ("Terminate called",
  * ...), which the host's log shows with the resource's name.
  */
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clusworker.h"
 #include "clusworker_resapi.h"
@@ -47,6 +51,7 @@ typedef struct CLIPBOOK_RESOURCE {
     DWORD Steps, StepMs, FailAfterPolls;
     atomic_uint Polls;
     BOOL Stalled;
+    char WaitFile[256]; /* OnlineWaitFile, or "" */
 } CLIPBOOK_RESOURCE;
 
 /* Sleeps StepMs in 5 ms slices; FALSE as soon as terminate is requested. */
@@ -156,6 +161,9 @@ static RESID WINAPI ClipBookOpen(LPCWSTR ResourceName, PCLUSRES_PARAMETERS Resou
         return NULL;
     }
     res->Stalled = stalled != 0;
+    LPCWSTR wait = ClusResGetSzValue(ResourceKey, CLUSRES_WIDE("OnlineWaitFile"));
+    for (size_t i = 0; wait != NULL && wait[i] != 0 && i + 1 < sizeof res->WaitFile; i++)
+        res->WaitFile[i] = wait[i] < 0x80 ? (char)wait[i] : '?';
     res->ResourceHandle = ResourceHandle;
     pthread_mutex_init(&res->Lock, NULL);
     atomic_store(&res->State, ClusterResourceOffline);
@@ -177,6 +185,14 @@ static DWORD WINAPI ClipBookOnline(RESID ResourceId, LPHANDLE EventHandle) {
     (void)EventHandle;
     CLIPBOOK_RESOURCE *res = ResourceId;
     ClusResLogEventf(g_LogEvent, res->ResourceHandle, LOG_INFORMATION, "ClipBook: Online called");
+    if (res->WaitFile[0] != 0) {
+        while (access(res->WaitFile, F_OK) != 0) {
+            struct timespec ts = {0, 5 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        ClusResLogEventf(g_LogEvent, res->ResourceHandle, LOG_INFORMATION,
+                         "ClipBook: Online found %s", res->WaitFile);
+    }
     return ClipBookGoPending(res, ClipBookOnlineThread, ClusterResourceOnlinePending);
 }
 

@@ -220,3 +220,40 @@ fn the_socket_adds_a_resdll_resource_and_refuses_a_bad_library() {
         "{a}"
     );
 }
+
+#[test]
+fn terminate_runs_while_the_online_entry_point_is_still_running() {
+    let lib = resdll_libs::clipbook();
+    let dir = Dir::new("resdll-race");
+    let gate = dir.path("gate");
+    let parameters = format!(
+        "Steps = 2, StepMs = 10, OnlineWaitFile = \"{}\"",
+        gate.display()
+    );
+    let host = Host::start(&dir, &config(&clipbook("race", &lib, &parameters, "")));
+    let mut online = host.connect();
+    online.send(b"{\"op\":\"online\",\"name\":\"race\"}\n");
+    await_line(&host, "race", "ClipBook: Online called");
+
+    // Online waits for the gate: Terminate runs beside it.
+    let a = host.ask(json!({"op": "terminate", "name": "race"}));
+    assert_eq!(ok(&a)["resource"]["state"], "Offline", "{a}");
+    await_line(&host, "race", "ClipBook: Terminate called");
+    assert!(
+        lines(&host, "race", "ClipBook: Online found").is_empty(),
+        "Online returned before the gate opened"
+    );
+
+    // Online goes on, starts its worker, returns ERROR_IO_PENDING; the
+    // operation is over, so the worker's first report is told to stop.
+    std::fs::write(&gate, "").expect("open the gate");
+    let answer = online.read().expect("the online's answer");
+    await_line(&host, "race", "ClipBook: Online found");
+    await_line(&host, "race", "ClipBook: checkpoint 1 answered Terminate");
+    assert_eq!(host.state("race"), "Offline", "online answered {answer}");
+    assert!(
+        lines(&host, "race", "online after").is_empty(),
+        "the terminated online completed: {}",
+        host.stderr()
+    );
+}
