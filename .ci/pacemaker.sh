@@ -2,7 +2,8 @@
 # The OCF agent's tests against the real Pacemaker (issue 15): installs Debian's pacemaker,
 # corosync and resource-agents (no service autostarts), starts a single-node corosync +
 # pacemakerd cluster bound to 127.0.0.1, runs the ignored tests of clusworker-ocf (ocf-tester,
-# crm_resource standalone, the cluster's), and stops every daemon it started, by PID.
+# crm_resource standalone, the cluster's; then two nodes in network and mount namespaces
+# through ocf/ci/two-node.sh), and stops every daemon it started, by PID.
 # Needs root. Reuses the debug build of `cargo test` (no --release).
 # Facts: the install is ~35 s; with stonith-enabled=false and dc-deadtime=2s seeded into the
 # CIB the node is DC in ~5 s. A stale cib.xml.sig makes Pacemaker reject a new cib.xml, so
@@ -98,10 +99,21 @@ echo "pacemaker.sh: cluster up (DC) at $(elapsed)s"
 
 TESTS0=$(date +%s%N)
 status=0
-cargo test -p clusworker-ocf -- --ignored --show-output || status=$?
-echo "pacemaker.sh: the tests took $(secs "$TESTS0")s"
+cargo test -p clusworker-ocf --test pacemaker -- --ignored --show-output || status=$?
+echo "pacemaker.sh: the single-node tests took $(secs "$TESTS0")s"
 if [ "$status" -ne 0 ]; then
   crm_mon -1 -rf || true
   tail -40 "$WORK/pacemaker.log" || true
+  exit "$status"
 fi
+
+# Two nodes on this machine (network and mount namespaces): the single node goes first.
+stop_pid "$PCMK_PID"; PCMK_PID=; stop_pid "$CS_PID"; CS_PID=
+TWO=$WORK/two-node
+trap 'bash ocf/ci/two-node.sh down "$TWO"; cleanup' EXIT
+TWO0=$(date +%s%N)
+bash ocf/ci/two-node.sh up "$TWO"
+CLUSWORKER_TWO_NODE=$TWO cargo test -p clusworker-ocf --test two_node -- --ignored --show-output || status=$?
+echo "pacemaker.sh: the two-node test took $(secs "$TWO0")s, the nodes' start included"
+[ "$status" -eq 0 ] || tail -30 "$TWO/n2/pacemaker.log" || true
 exit "$status"
