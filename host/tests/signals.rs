@@ -86,7 +86,7 @@ type = "scripted"
 params = {{ steps = 1000, step = "100ms", online = "done" }}
 "#
     );
-    let mut host = Host::start(dir, &config);
+    let host = Host::start(dir, &config);
     host.wait_for("slow", "Online");
     let events = host.connect().events();
     host.signal(libc::SIGTERM);
