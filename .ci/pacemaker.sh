@@ -109,6 +109,15 @@ fi
 
 # Two nodes on this machine (network and mount namespaces): the single node goes first.
 stop_pid "$PCMK_PID"; PCMK_PID=; stop_pid "$CS_PID"; CS_PID=
+
+# The ClipBook resource DLL (issue 18) through the agent, with crm_resource
+# and no cluster: online pending with checkpoints, offline, and a stalled
+# copy failed by PendingTimeout with its Terminate called.
+DLL0=$(date +%s%N)
+cargo test -p clusworker-host --test resdll_pacemaker -- --ignored --show-output || status=$?
+echo "pacemaker.sh: the resource DLL's tests took $(secs "$DLL0")s"
+[ "$status" -eq 0 ] || exit "$status"
+
 TWO=$WORK/two-node
 trap 'bash ocf/ci/two-node.sh down "$TWO"; cleanup' EXIT
 TWO0=$(date +%s%N)
