@@ -22,6 +22,10 @@
 //!   for async code, as futures ([`Until`]): any number of tasks at once,
 //!   no allocation per wait (each future carries its own node of an
 //!   intrusive list beside the word); `check_terminate` stays one load;
+//! - [`WorkerWord::on_terminate`]: a callback that runs once when terminate
+//!   is requested, on the requesting thread (or at once, if it already
+//!   was), removable by dropping it ([`OnTerminate`]): C++
+//!   `stop_callback`, a node of the same intrusive list, no allocation;
 //! - [`WorkerCell`]: the word plus the routine's result, written once
 //!   ([`WorkerCell::complete`]), taken once ([`WorkerCell::take`]), dropped
 //!   exactly once otherwise, and the ownership hand-off for a detached
@@ -92,6 +96,7 @@
 #![no_std]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 
+mod callback;
 mod cell;
 mod deadline;
 pub mod guide;
@@ -101,6 +106,7 @@ mod until;
 mod waiters;
 pub mod word;
 
+pub use callback::{CallbackHooks, OnTerminate, Registered};
 pub use cell::{Last, TakeError, WorkerCell};
 pub use platform::{AtomicWord, Platform, SlotCell};
 pub use reason::Reason;

@@ -46,10 +46,13 @@
 //! under the lock, and wakes the waker after releasing it, so it never
 //! touches a node that may be gone.
 
+use core::cell::Cell;
 use core::marker::PhantomPinned;
 use core::ptr;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use core::task::Waker;
+
+use crate::callback::CallbackHooks;
 
 use crate::platform::{AtomicWord, Platform, SlotCell};
 
@@ -76,6 +79,35 @@ struct Links<P: Platform> {
     /// taken by a setter: its bit is set.
     linked: bool,
     waker: Option<Waker>,
+    /// `Some` for a callback's node ([`OnTerminate`](crate::OnTerminate)):
+    /// the setter runs it instead of waking a waker.
+    call: Option<Call<P>>,
+}
+
+/// A callback node's part: how to run it, and where it stands.
+struct Call<P: Platform> {
+    /// Runs the callback of the `OnTerminate` whose node this is.
+    run: unsafe fn(*const Node<P>),
+    hooks: &'static CallbackHooks,
+    state: CallState,
+}
+
+/// Where a callback stands; touched only under the list's lock.
+enum CallState {
+    /// Not taken by a setter (linked, or not yet).
+    Idle,
+    /// Taken by the setter on thread `runner` (a [`CallbackHooks::thread`]
+    /// value), which is running it now. `destroyed` is a flag on that
+    /// setter's stack: a removal from inside the callback (on `runner`)
+    /// sets it and returns at once, and the setter then touches the node
+    /// no more. `remover`: a removal on another thread waits for `Done`.
+    Running {
+        runner: usize,
+        destroyed: *const Cell<bool>,
+        remover: bool,
+    },
+    /// Ran (or unwound); the setter touches the node no more.
+    Done,
 }
 
 impl<P: Platform> Node<P> {
@@ -87,9 +119,31 @@ impl<P: Platform> Node<P> {
                 mask,
                 linked: false,
                 waker: None,
+                call: None,
             }),
             _pinned: PhantomPinned,
         }
+    }
+
+    /// A callback's node, waiting for `TERMINATE`: `run` runs the callback
+    /// of the `OnTerminate` this node is the first field of.
+    pub(crate) fn new_call(
+        mask: u32,
+        run: unsafe fn(*const Node<P>),
+        hooks: &'static CallbackHooks,
+    ) -> Self {
+        let node = Node::new(mask);
+        // SAFETY: the node was never linked: nobody else knows it.
+        unsafe {
+            node.with(|l| {
+                l.call = Some(Call {
+                    run,
+                    hooks,
+                    state: CallState::Idle,
+                })
+            })
+        };
+        node
     }
 
     /// Runs `f` on the node's fields.
@@ -109,6 +163,11 @@ impl<P: Platform> Node<P> {
 /// The list: its lock word and its head. Lives in `WorkerWord`.
 pub(crate) struct Waiters<P: Platform> {
     lock: P::Word,
+    /// Bumped (and woken) by a setter that finished a callback a removal
+    /// on another thread waits for: the removal parks on it, outside the
+    /// lock. It lives in the list, not the node: the setter touches it
+    /// after its last use of the node, when the node may be gone.
+    finished: P::Word,
     head: P::Cell<*const Node<P>>,
 }
 
@@ -179,10 +238,24 @@ impl<P: Platform> Drop for WakeRest<'_, P> {
     }
 }
 
+/// Finishes a callback a setter ran, when it returns or unwinds.
+struct FinishCall<'a, P: Platform> {
+    waiters: &'a Waiters<P>,
+    node: *const Node<P>,
+    destroyed: &'a Cell<bool>,
+}
+
+impl<P: Platform> Drop for FinishCall<'_, P> {
+    fn drop(&mut self) {
+        self.waiters.finish_call(self.node, self.destroyed);
+    }
+}
+
 impl<P: Platform> Waiters<P> {
     pub(crate) fn new() -> Self {
         Waiters {
             lock: P::Word::new(0),
+            finished: P::Word::new(0),
             head: P::Cell::new(ptr::null()),
         }
     }
@@ -224,26 +297,176 @@ impl<P: Platform> Waiters<P> {
     ) -> bool {
         let mut old_waker = None;
         let ready = {
-            let _guard = self.lock();
+            let guard = self.lock();
             // SAFETY: we hold the lock.
             unsafe {
                 node.with(|links| match &links.waker {
                     Some(w) if w.will_wake(waker) => {}
                     _ => old_waker = links.waker.replace(waker.clone()),
                 });
-                if !node.with(|links| links.linked) {
-                    self.push(node);
-                }
             }
-            let ready = recheck();
-            if ready {
-                // SAFETY: we hold the lock, and the node is linked (above).
-                unsafe { self.unlink(node) };
-            }
-            ready
+            // SAFETY: the caller's guarantees are `link_locked`'s.
+            unsafe { self.link_locked(&guard, node, recheck) }
         };
         drop(old_waker);
         ready
+    }
+
+    /// Links a callback's `node` (unless linked already), then runs
+    /// `recheck` under the lock, as [`register`](Self::register) does; if
+    /// it says the bit is set, unlinks the node again and returns `true`:
+    /// no setter saw the node, and the caller runs the callback itself.
+    ///
+    /// # Safety
+    ///
+    /// As [`register`](Self::register); the owner calls
+    /// [`remove_call`](Self::remove_call) (not `remove`) before the node
+    /// goes.
+    pub(crate) unsafe fn register_call(
+        &self,
+        node: &Node<P>,
+        recheck: impl FnOnce() -> bool,
+    ) -> bool {
+        let guard = self.lock();
+        // SAFETY: the caller's guarantees are `link_locked`'s.
+        unsafe { self.link_locked(&guard, node, recheck) }
+    }
+
+    /// The part of `register` and `register_call` under the lock.
+    ///
+    /// # Safety
+    ///
+    /// As [`register`](Self::register); `_guard` is this list's lock, held.
+    unsafe fn link_locked(
+        &self,
+        _guard: &Guard<'_, P>,
+        node: &Node<P>,
+        recheck: impl FnOnce() -> bool,
+    ) -> bool {
+        // SAFETY: we hold the lock; the node stays put (caller).
+        unsafe {
+            if !node.with(|links| links.linked) {
+                self.push(node);
+            }
+        }
+        let ready = recheck();
+        if ready {
+            // SAFETY: we hold the lock, and the node is linked (above).
+            unsafe { self.unlink(node) };
+        }
+        ready
+    }
+
+    /// Takes a callback's `node` out, for its owner before it goes. On
+    /// return the callback is not running and never will: if it was
+    /// linked, it is unlinked (it never ran); if a setter is running it on
+    /// another thread, this waits until it returned; if it is running on
+    /// *this* thread (the removal comes from inside the callback, directly
+    /// or deeper), this returns at once, and the setter touches the node
+    /// no more (C++ `stop_callback`'s rule; libunifex #670 is the deadlock
+    /// it avoids).
+    pub(crate) fn remove_call(&self, node: &Node<P>) {
+        loop {
+            let seen = {
+                let _guard = self.lock();
+                // SAFETY: we hold the lock.
+                if unsafe { node.with(|links| links.linked) } {
+                    // SAFETY: we hold the lock, and the node is linked.
+                    unsafe { self.unlink(node) };
+                    return;
+                }
+                // SAFETY: we hold the lock.
+                let running = unsafe {
+                    node.with(|links| match links.call.as_mut() {
+                        Some(Call {
+                            hooks,
+                            state:
+                                CallState::Running {
+                                    runner,
+                                    destroyed,
+                                    remover,
+                                },
+                            ..
+                        }) => {
+                            if *runner == (hooks.thread)() {
+                                Some(Some(*destroyed))
+                            } else {
+                                *remover = true;
+                                Some(None)
+                            }
+                        }
+                        _ => None,
+                    })
+                };
+                let wait = match running {
+                    // Not running: it ran, or never will.
+                    None => false,
+                    // Running on this thread: we are inside the callback.
+                    Some(Some(destroyed)) => {
+                        // SAFETY: the runner is this thread, and it is
+                        // inside the callback (the state says it runs it):
+                        // the flag is on a frame below ours on this very
+                        // stack, alive. Set under the lock, read by the
+                        // runner on this thread after the callback.
+                        unsafe { (*destroyed).set(true) };
+                        false
+                    }
+                    // Running on another thread: wait for `Done`.
+                    Some(None) => true,
+                };
+                if !wait {
+                    return;
+                }
+                // `Relaxed`: the setter bumps `finished` only after it took
+                // the lock and saw `remover` (set above, before our unlock),
+                // so this load happens before the bump and, by coherence,
+                // reads a value before it; `wait` then returns at once or
+                // is woken. What the callback wrote is ordered by the lock
+                // (the setter sets `Done` under it, we read it under it).
+                self.finished.load(Relaxed)
+            };
+            P::wait(&self.finished, seen, None);
+        }
+    }
+
+    /// A setter finished the callback of `node` (it returned or unwound):
+    /// mark it `Done` and wake a removal that waits for it. Skipped if the
+    /// callback removed its own registration (`destroyed`): the node may
+    /// be gone.
+    fn finish_call(&self, node: *const Node<P>, destroyed: &Cell<bool>) {
+        if destroyed.get() {
+            return;
+        }
+        let remover = {
+            let _guard = self.lock();
+            // SAFETY: we hold the lock; the node is alive: its owner's
+            // removal waits for `Done` (set here), unless it came from
+            // inside the callback, which sets `destroyed` (checked above).
+            unsafe {
+                (*node).with(|links| match links.call.as_mut() {
+                    Some(call) => {
+                        let waits = matches!(call.state, CallState::Running { remover: true, .. });
+                        call.state = CallState::Done;
+                        waits
+                    }
+                    None => false,
+                })
+            }
+        };
+        if remover {
+            // An increment by CAS (the trait has no `fetch_add`). `Relaxed`
+            // both ways: the count only tells a parked removal that
+            // something changed (see `remove_call`); the lock orders the
+            // rest.
+            let mut cur = self.finished.load(Relaxed);
+            while let Err(actual) =
+                self.finished
+                    .compare_exchange(cur, cur.wrapping_add(1), Relaxed, Relaxed)
+            {
+                cur = actual;
+            }
+            P::wake_all(&self.finished);
+        }
     }
 
     /// Unlinks `node` if it is linked: called by its owner before it goes.
@@ -261,27 +484,56 @@ impl<P: Platform> Waiters<P> {
         drop(waker);
     }
 
-    /// Unlinks every node waiting for any of `bits` and wakes its waker.
+    /// Unlinks every node waiting for any of `bits` and wakes its waker,
+    /// or, for a callback's node, runs its callback on this thread, one at
+    /// a time, with the lock released.
     pub(crate) fn wake(&self, bits: u32) {
         loop {
             let mut batch: [Option<Waker>; BATCH] = Default::default();
             let mut taken = 0;
+            let mut call = None;
+            // A removal from inside the callback run below sets it.
+            let destroyed = Cell::new(false);
+            // The list may hold more nodes waiting for `bits`.
+            let mut more = false;
             {
                 let _guard = self.lock();
                 // SAFETY: we hold the lock, which guards the head.
                 let mut cur = self.head.with_mut(|head| unsafe { *head });
-                while !cur.is_null() && taken < BATCH {
+                while !cur.is_null() {
                     // SAFETY: we hold the lock; every node reached from the
                     // head is linked, so alive (module docs).
                     let node = unsafe { &*cur };
                     // SAFETY: as above; the lock guards the node's fields.
-                    let (next, wanted) = unsafe { node.with(|l| (l.next, l.mask & bits != 0)) };
+                    let (next, wanted, is_call) =
+                        unsafe { node.with(|l| (l.next, l.mask & bits != 0, l.call.is_some())) };
                     if wanted {
-                        // SAFETY: we hold the lock; the node is linked.
-                        unsafe {
-                            self.unlink(node);
-                            batch[taken] = node.with(|l| l.waker.take());
+                        if is_call && taken > 0 || taken == BATCH {
+                            // Wake the batch first; come back for the rest.
+                            more = true;
+                            break;
                         }
+                        // SAFETY: we hold the lock; the node is linked.
+                        unsafe { self.unlink(node) };
+                        if is_call {
+                            // SAFETY: as above.
+                            let run = unsafe {
+                                node.with(|l| {
+                                    let c = l.call.as_mut()?;
+                                    c.state = CallState::Running {
+                                        runner: (c.hooks.thread)(),
+                                        destroyed: &destroyed,
+                                        remover: false,
+                                    };
+                                    Some(c.run)
+                                })
+                            };
+                            call = run.map(|run| (cur, run));
+                            more = true;
+                            break;
+                        }
+                        // SAFETY: as above.
+                        batch[taken] = unsafe { node.with(|l| l.waker.take()) };
                         taken += 1;
                     }
                     cur = next;
@@ -291,13 +543,27 @@ impl<P: Platform> Waiters<P> {
                 waiters: self,
                 bits,
                 batch,
-                more: taken == BATCH,
+                more,
             };
             rest.wake_batch();
+            if let Some((node, run)) = call {
+                // Marks the node `Done` when the callback returns, and also
+                // if it unwinds (then `rest` goes on with the others).
+                let _finish = FinishCall {
+                    waiters: self,
+                    node,
+                    destroyed: &destroyed,
+                };
+                // SAFETY: `run` is the node's own, and the node is alive
+                // until `Done` (its owner's removal waits for it, or sets
+                // `destroyed` from inside the callback, after `run` has
+                // moved the callback out of the node).
+                unsafe { run(node) };
+            }
             // Done without a panic: nothing left for the guard.
             rest.more = false;
             drop(rest);
-            if taken < BATCH {
+            if !more {
                 return;
             }
         }
