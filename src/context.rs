@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use clusworker_core::{Reason, Sleep, WorkerWord};
 
+use crate::callback::OnTerminate;
 use crate::sys::Park;
 
 /// The routine's view of its worker: check for terminate, sleep
@@ -157,6 +158,38 @@ impl Context {
     /// returned `Terminated`, a future resolved): always `Some`.
     pub(crate) fn reason_requested(&self) -> Reason {
         self.word.reason().unwrap_or_default()
+    }
+
+    /// A callback to run once when terminate is requested (C++
+    /// `std::stop_callback`, .NET's `Register`, Go's `AfterFunc`): on the
+    /// requesting thread right after the request, or at once if it was
+    /// requested already. Pin it and [register](OnTerminate::register) it;
+    /// drop it to remove it. See [`OnTerminate`] for the whole contract
+    /// (removal, panics, why `'static`).
+    ///
+    /// # Examples
+    ///
+    /// The routine runs a blocking call that cannot check for terminate;
+    /// a callback unblocks it.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use std::sync::mpsc;
+    /// use clusworker::Worker;
+    /// let (tx, rx) = mpsc::channel::<u32>();
+    /// let worker = Worker::spawn(move |ctx| {
+    ///     let mut closer = pin!(ctx.on_terminate(move || drop(tx)));
+    ///     // `Waiting`, or `Ran` (here, at once) if the request came first
+    ///     closer.as_mut().register();
+    ///     rx.recv() // returns Err once the callback dropped the sender
+    /// })?;
+    /// worker.terminate();
+    /// assert!(worker.join().unwrap().is_err());
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "stop_callback")]
+    pub fn on_terminate<F: FnOnce() + Send + 'static>(&self, callback: F) -> OnTerminate<'_, F> {
+        OnTerminate::new(&self.word, callback)
     }
 
     /// Sleeps until `deadline`, or until terminate is requested; see

@@ -72,11 +72,17 @@ macro_rules! handle_api {
         /// w.join().expect("the routine returns once asked");
         #[doc = $end]
         /// ```
+        ///
+        /// # Panics
+        ///
+        /// Re-raises the first panic of an [`OnTerminate`](crate::OnTerminate)
+        /// callback this request ran, after all of them ran (the request
+        /// is made either way).
         pub fn request_terminate_with(
             &self,
             reason: clusworker_core::Reason,
         ) -> clusworker_core::Request {
-            self.word().request_terminate_with(reason)
+            crate::callback::collect_panics(|| self.word().request_terminate_with(reason))
         }
 
         /// [`terminate`](Self::terminate) with a [`Reason`](crate::Reason):
@@ -94,8 +100,51 @@ macro_rules! handle_api {
         /// assert_eq!(w.terminate(), Terminate::AlreadyRequested(Reason::PoolShutDown));
         #[doc = $end]
         /// ```
+        ///
+        /// # Panics
+        ///
+        /// As [`request_terminate_with`](Self::request_terminate_with),
+        /// after the wait.
         pub fn terminate_with(&self, reason: clusworker_core::Reason) -> crate::Terminate {
-            crate::wait::terminate(self.word(), self.$own(), reason)
+            crate::callback::collect_panics(|| {
+                crate::wait::terminate(self.word(), self.$own(), reason)
+            })
+        }
+
+        /// A callback to run once when terminate is requested, registered
+        /// from outside the routine: see [`OnTerminate`](crate::OnTerminate)
+        /// and [`Context::on_terminate`](crate::Context::on_terminate). It
+        /// borrows the handle: drop it (which removes it) before the handle
+        /// is joined or dropped.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = $setup]
+        /// use std::pin::pin;
+        /// use std::sync::atomic::{AtomicU32, Ordering};
+        /// use std::sync::Arc;
+        /// use clusworker::Registered;
+        /// let calls = Arc::new(AtomicU32::new(0));
+        /// {
+        ///     let counter = calls.clone();
+        ///     let mut cb = pin!(w.on_terminate(move || {
+        ///         counter.fetch_add(1, Ordering::Relaxed);
+        ///     }));
+        ///     assert_eq!(cb.as_mut().register(), Registered::Waiting);
+        ///     let _ = w.request_terminate(); // runs the callback, on this thread
+        ///     let _ = w.request_terminate(); // not again
+        /// } // removed (it ran already: nothing to do)
+        /// assert_eq!(calls.load(Ordering::Relaxed), 1);
+        /// w.join().expect("the routine returns once asked");
+        #[doc = $end]
+        /// ```
+        #[doc(alias = "stop_callback")]
+        pub fn on_terminate<F: FnOnce() + Send + 'static>(
+            &self,
+            callback: F,
+        ) -> crate::OnTerminate<'_, F> {
+            crate::OnTerminate::new(self.word(), callback)
         }
 
         /// Why terminate was requested: the first request's

@@ -13,6 +13,9 @@
 //!   [`NotExited`].
 //! - [`Reason`]: why terminate was requested ([`Worker::terminate_with`],
 //!   [`Worker::request_terminate_with`], [`Context::reason`]).
+//! - [`OnTerminate`]: a callback run once when terminate is requested
+//!   (C++ `stop_callback`), removable, allocation-free
+//!   ([`Context::on_terminate`], [`Worker::on_terminate`]); [`Registered`].
 //! - [`Terminate`], [`Request`], [`State`], [`WaitError`], [`JoinOwnThread`].
 //! - [`Exited`] and [`TerminateRequested`]: await a worker's exit, or a
 //!   terminate request ([`Context::terminated`]), from async code
@@ -27,6 +30,7 @@
 mod all;
 mod backoff;
 mod builder;
+mod callback;
 mod context;
 mod error;
 mod future;
@@ -39,7 +43,8 @@ mod worker;
 
 pub use all::{NotExited, terminate_all, wait_all};
 pub use builder::{Builder, SpawnError};
-pub use clusworker_core::{Reason, Request, State};
+pub use callback::OnTerminate;
+pub use clusworker_core::{Reason, Registered, Request, State};
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
 pub use future::{Exited, TerminateRequested};
