@@ -7,6 +7,8 @@
 //! only hosts ordinary tests.
 
 #[cfg(feature = "loom")]
+pub mod callback;
+#[cfg(feature = "loom")]
 pub mod loom_platform;
 #[cfg(feature = "loom")]
 pub mod models;

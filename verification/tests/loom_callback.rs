@@ -136,3 +136,47 @@ fn a_removal_from_inside_the_callback_returns_at_once() {
         );
     });
 }
+
+#[test]
+fn the_generic_model_passes_on_the_shipped_code_and_the_unbroken_copy() {
+    use clusworker_verification::callback::{CallbackMutant, a_callback_runs_exactly_once};
+    a_callback_runs_exactly_once::<Cell>();
+    a_callback_runs_exactly_once::<CallbackMutant<0>>();
+}
+
+#[test]
+#[ignore = "a mutant: run by `check_before_link_is_caught` in a child process"]
+fn mutant_check_before_link() {
+    use clusworker_verification::callback::{
+        CallbackMutant, a_callback_runs_exactly_once, callback_bug,
+    };
+    a_callback_runs_exactly_once::<CallbackMutant<{ callback_bug::CHECK_BEFORE_LINK }>>();
+}
+
+#[test]
+fn check_before_link_is_caught() {
+    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
+        .args([
+            "--exact",
+            "mutant_check_before_link",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("run the child test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "the model did NOT catch the mutant:\n{text}"
+    );
+    assert!(
+        text.contains("exactly once"),
+        "caught, but not for the lost callback:\n{text}"
+    );
+}
