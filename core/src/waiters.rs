@@ -24,8 +24,16 @@
 //! | `LOCKED`              | held, nobody waits                          |
 //! | `LOCKED \| CONTENDED` | held, and somebody may be blocked on it     |
 //!
-//! Critical sections run no user code except `Waker::clone`: wakers are
-//! dropped and woken after the lock is released. Acquire with `Acquire`,
+//! Critical sections run no user code except `Waker::clone` and a
+//! callback's [`CallbackHooks::thread`] (the embedder's: a thread-local's
+//! address): wakers are dropped and woken, and callbacks run, after the
+//! lock is released.
+//!
+//! A node may also be a callback's ([`OnTerminate`](crate::OnTerminate),
+//! the `callback` module): the setter unlinks it, marks it running on its
+//! thread, runs it with the lock released, and marks it done under the
+//! lock again; one callback at a time, after the batch of wakers before
+//! it. Acquire with `Acquire`,
 //! release with `Release`: the lock orders every use of the list and nodes.
 //!
 //! A waker whose `wake` panics unwinds out of the setter (the request or the
