@@ -5,10 +5,11 @@
 //! logged reason ([`Refusal`]).
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use clusworker_monitor::{ExitState, ReportError, ResourceState, StatusError};
 
+use super::exiting::{EXITING, write_stderr};
 use super::ffi::{self, ResourceHandle, ResourceStatus, Wchar};
 use super::params::read_wide;
 use super::resource::lookup;
@@ -18,28 +19,6 @@ use super::resource::lookup;
 const ERROR_RESOURCE_FAILED: u32 = 5038;
 /// The longest `LogEvent` message read, in UTF-16 units.
 const LOG_LIMIT: usize = 64 * 1024;
-
-/// Set when the process exits (the `atexit` that closes the resources):
-/// from then on no `tracing` (its thread-locals are gone) and no report.
-pub(crate) static EXITING: AtomicBool = AtomicBool::new(false);
-
-/// Writes one log line straight to stderr, in the shape of the host's log
-/// (`LEVEL message resource="name"`): for `LogEvent`s that come before the
-/// host's log is set up (the config's check builds, and so opens, every
-/// resource first) or after it is gone (at exit).
-pub(crate) fn write_stderr(level: &str, name: &str, text: &str) {
-    let line = format!("{level:>5} {text} resource={name:?}\n");
-    let mut bytes = line.as_bytes();
-    while !bytes.is_empty() {
-        // SAFETY: writes bytes from a live buffer to fd 2; no Rust state
-        // (and no thread-local) is involved.
-        let n = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
-        if n <= 0 {
-            return;
-        }
-        bytes = &bytes[n as usize..];
-    }
-}
 
 /// Why a `SetResourceStatus` was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq)]

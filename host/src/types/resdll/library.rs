@@ -11,8 +11,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::callbacks;
-use super::ffi::{self, AliveFn, FunctionTable, OfflineFn, OnlineFn, OpenFn, StartupFn, VoidFn};
+use super::ffi::{
+    self, AliveFn, FunctionTable, LogEventFn, OfflineFn, OnlineFn, OpenFn, SetResourceStatusFn,
+    StartupFn, VoidFn,
+};
 use super::params::wide;
 
 /// The version range the host passes to `Startup`: version 1 only.
@@ -165,6 +167,17 @@ type Started = BTreeMap<(PathBuf, String), Arc<Library>>;
 /// Every library started so far.
 static STARTED: Mutex<Started> = Mutex::new(BTreeMap::new());
 
+/// The host's two callbacks that `Startup` is given (`SetResourceStatus`,
+/// `LogEvent`): passed in, so that this module does not depend on the one
+/// that implements them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostCallbacks {
+    /// `SetResourceStatus`.
+    pub(crate) set_resource_status: SetResourceStatusFn,
+    /// `LogEvent`.
+    pub(crate) log_event: LogEventFn,
+}
+
 impl Library {
     /// The library at `path`, started for `resource_type`: loaded and
     /// started the first time, the same one afterwards. A failure is not
@@ -173,7 +186,11 @@ impl Library {
     /// # Errors
     ///
     /// [`LoadError`], naming the library and what is wrong.
-    pub(crate) fn load(path: &Path, resource_type: &str) -> Result<Arc<Library>, LoadError> {
+    pub(crate) fn load(
+        path: &Path,
+        resource_type: &str,
+        host: HostCallbacks,
+    ) -> Result<Arc<Library>, LoadError> {
         let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
         // Two spellings of one file are one library (dlopen would return
         // the same handle): Startup still runs once.
@@ -188,7 +205,7 @@ impl Library {
         }
         // Startup runs under the lock: once per library and type, even when
         // two resources of it are added at once.
-        let lib = Arc::new(start(path, resource_type)?);
+        let lib = Arc::new(start(path, resource_type, host)?);
         started.insert(key, Arc::clone(&lib));
         Ok(lib)
     }
@@ -208,7 +225,7 @@ fn dlerror() -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-fn start(path: &Path, resource_type: &str) -> Result<Library, LoadError> {
+fn start(path: &Path, resource_type: &str, host: HostCallbacks) -> Result<Library, LoadError> {
     let library = path.to_owned();
     let c_path =
         CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| LoadError::Open {
@@ -251,8 +268,8 @@ fn start(path: &Path, resource_type: &str) -> Result<Library, LoadError> {
             type_name.as_ptr(),
             min,
             max,
-            callbacks::set_resource_status,
-            callbacks::log_event,
+            host.set_resource_status,
+            host.log_event,
             &mut table,
         )
     };

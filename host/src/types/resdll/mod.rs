@@ -69,6 +69,7 @@
 //! `--socket`; under Pacemaker, a resource of the OCF agent per host.
 
 mod callbacks;
+mod exiting;
 mod ffi;
 mod library;
 mod params;
@@ -142,7 +143,12 @@ impl ResDllParams {
     /// What is wrong with the library ([`LoadError`]'s text) or `Open`'s
     /// failure.
     pub fn open(&self, name: &str) -> Result<ResDllResource, String> {
-        let lib = Library::load(&self.library, &self.resource_type).map_err(|e| e.to_string())?;
+        let host = library::HostCallbacks {
+            set_resource_status: callbacks::set_resource_status,
+            log_event: callbacks::log_event,
+        };
+        let lib =
+            Library::load(&self.library, &self.resource_type, host).map_err(|e| e.to_string())?;
         ResDllResource::open(lib, name, Block::new(&self.parameters))
     }
 }

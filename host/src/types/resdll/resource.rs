@@ -83,7 +83,7 @@ impl Core {
     /// said so, on stderr: no tracing at exit) if another entry point is still running.
     fn close(&self, at_exit: bool) {
         if at_exit && self.calls.load(Ordering::SeqCst) > 0 {
-            super::callbacks::write_stderr(
+            super::exiting::write_stderr(
                 "WARN",
                 &self.name,
                 "not closed at exit: one of its entry points is still running",
@@ -126,7 +126,7 @@ impl fmt::Debug for Core {
 /// exits without dropping its monitor): registered with `atexit` at the
 /// first Open.
 extern "C" fn close_all_at_exit() {
-    super::callbacks::EXITING.store(true, Ordering::SeqCst);
+    super::exiting::EXITING.store(true, Ordering::SeqCst);
     let open: Vec<Arc<Core>> = {
         let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
         registry.open.values().filter_map(Weak::upgrade).collect()
