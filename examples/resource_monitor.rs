@@ -494,11 +494,19 @@ fn wait_until(monitor: &Monitor, guard: Duration, done: impl Fn(&[ResourceInfo])
     false
 }
 
+/// `println!` that does not panic when stdout is gone (`| head` closed the
+/// pipe): the demo still runs to its end, and ends its threads.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let options = match parse_options() {
         Ok(Some(o)) => o,
         Ok(None) => {
-            print!("{USAGE}");
+            let _ = write!(std::io::stdout(), "{USAGE}");
             return ExitCode::SUCCESS;
         }
         Err(e) => {
@@ -534,13 +542,13 @@ fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
     );
     let events = monitor.subscribe();
 
-    println!(
+    say!(
         "clusworker Resource Monitor demo: PendingTimeout {} ms, DeadlockTimeout {} ms, a checkpoint every {} ms",
         o.pending_timeout.as_millis(),
         o.deadlock_timeout.as_millis(),
         o.step.as_millis()
     );
-    println!();
+    say!();
 
     // The resources.
     let gate = Arc::new(Gate::default());
@@ -669,13 +677,13 @@ fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
 
     // The summary.
     let infos = monitor.resources();
-    println!();
-    println!("Summary after {:.2} s:", started.elapsed().as_secs_f64());
+    say!();
+    say!("Summary after {:.2} s:", started.elapsed().as_secs_f64());
     let mut ok = problems.is_empty();
     for (info, row) in infos.iter().zip(rows.iter()) {
         let good = info.state == row.expected;
         ok &= good;
-        println!(
+        say!(
             "  {:<12} {:<8} (expected {:<8}) {}  {}",
             info.name,
             info.state.name(),
@@ -685,14 +693,14 @@ fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
         );
     }
     let stats = monitor.stats();
-    println!(
+    say!(
         "  monitor thread woke {} times; {} call threads still alive",
         stats.wakeups, stats.call_threads
     );
     for p in &problems {
-        println!("  problem: {p}");
+        say!("  problem: {p}");
     }
-    println!(
+    say!(
         "{}",
         if ok {
             "Every resource ended where expected."
