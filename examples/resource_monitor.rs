@@ -695,7 +695,8 @@ fn run(o: &Options) -> Result<bool, Box<dyn std::error::Error>> {
     let stats = monitor.stats();
     say!(
         "  monitor thread woke {} times; {} call threads still alive",
-        stats.wakeups, stats.call_threads
+        stats.wakeups,
+        stats.call_threads
     );
     for p in &problems {
         say!("  problem: {p}");
