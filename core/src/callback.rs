@@ -52,39 +52,10 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::sync::atomic::Ordering::AcqRel;
 
+use crate::hooks::CallbackHooks;
 use crate::platform::{Platform, SlotCell};
 use crate::waiters::Node;
 use crate::word::{ASYNC_WAITER, TERMINATE, WorkerWord};
-
-/// What an embedder tells the callbacks about its threads: who is calling,
-/// and how to run a callback.
-///
-/// # Examples
-///
-/// A single-threaded embedder (every caller is the same thread):
-///
-/// ```
-/// use clusworker_core::CallbackHooks;
-/// static HOOKS: CallbackHooks = CallbackHooks {
-///     thread: || 1,
-///     call: |callback| callback(),
-/// };
-/// # let _ = &HOOKS;
-/// ```
-#[derive(Debug)]
-pub struct CallbackHooks {
-    /// A number for the calling thread, different for any two threads
-    /// alive at once (the address of a thread-local, say). A removal that
-    /// finds its callback running asks it, on its own thread, and compares
-    /// it with the runner's: equal means "from inside the callback", and
-    /// the removal returns at once instead of waiting for itself. It is
-    /// called under the list's lock: keep it to a few instructions.
-    pub thread: fn() -> usize,
-    /// Runs one callback (`callback` calls it). `|f| f()` runs it plainly;
-    /// `clusworker` catches its panic here, so that a panicking callback
-    /// stops neither the request nor the other callbacks.
-    pub call: fn(&mut dyn FnMut()),
-}
 
 /// What [`OnTerminate::register`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

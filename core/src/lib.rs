@@ -100,14 +100,16 @@ mod callback;
 mod cell;
 mod deadline;
 pub mod guide;
+mod hooks;
 mod platform;
 mod reason;
 mod until;
 mod waiters;
 pub mod word;
 
-pub use callback::{CallbackHooks, OnTerminate, Registered};
+pub use callback::{OnTerminate, Registered};
 pub use cell::{Last, TakeError, WorkerCell};
+pub use hooks::CallbackHooks;
 pub use platform::{AtomicWord, Platform, SlotCell};
 pub use reason::Reason;
 pub use until::Until;

@@ -60,7 +60,7 @@ use core::ptr;
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use core::task::Waker;
 
-use crate::callback::CallbackHooks;
+use crate::hooks::CallbackHooks;
 
 use crate::platform::{AtomicWord, Platform, SlotCell};
 

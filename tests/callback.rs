@@ -1,0 +1,344 @@
+//! Callbacks on terminate (`on_terminate`): where and how often they run,
+//! removal, removal from inside, panics, nested requests, visibility.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use clusworker::{Reason, Registered, Request, Worker};
+
+fn sleeper() -> Worker<()> {
+    Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {}).expect("spawn")
+}
+
+fn counter() -> (Arc<AtomicU32>, impl FnOnce() + Send + 'static) {
+    let n = Arc::new(AtomicU32::new(0));
+    let m = n.clone();
+    (n, move || {
+        m.fetch_add(1, SeqCst);
+    })
+}
+
+#[test]
+fn a_callback_runs_once_on_the_requesting_thread() {
+    let w = sleeper();
+    let ran_on = Arc::new(Mutex::new(None));
+    let slot = ran_on.clone();
+    let mut cb = pin!(w.on_terminate(move || {
+        *slot.lock().unwrap() = Some(thread::current().id());
+    }));
+    assert_eq!(cb.as_mut().register(), Registered::Waiting);
+    assert_eq!(*ran_on.lock().unwrap(), None, "not before the request");
+    let requester = thread::scope(|s| {
+        s.spawn(|| {
+            assert_eq!(w.request_terminate(), Request::First);
+            thread::current().id()
+        })
+        .join()
+        .unwrap()
+    });
+    assert_eq!(
+        *ran_on.lock().unwrap(),
+        Some(requester),
+        "the callback runs on the requesting thread, by the time the request returns"
+    );
+}
+
+#[test]
+fn a_callback_registered_after_the_request_runs_at_once_on_the_registering_thread() {
+    let w = sleeper();
+    let _ = w.request_terminate_with(Reason::User(3));
+    let here = thread::current().id();
+    let ran_on = Arc::new(Mutex::new(None));
+    let slot = ran_on.clone();
+    let mut cb = pin!(w.on_terminate(move || {
+        *slot.lock().unwrap() = Some(thread::current().id());
+    }));
+    assert_eq!(cb.as_mut().register(), Registered::Ran);
+    assert_eq!(*ran_on.lock().unwrap(), Some(here));
+    assert_eq!(
+        cb.as_mut().register(),
+        Registered::Ran,
+        "a second register: nothing"
+    );
+}
+
+#[test]
+fn a_removed_callback_never_runs_and_is_dropped_by_the_removal() {
+    let w = sleeper();
+    let (n, f) = counter();
+    let witness = Arc::new(());
+    let held = witness.clone();
+    {
+        let mut cb = pin!(w.on_terminate(move || {
+            let _held = &held;
+            f();
+        }));
+        cb.as_mut().register();
+        assert_eq!(
+            Arc::strong_count(&witness),
+            2,
+            "the registration holds the callback"
+        );
+    }
+    assert_eq!(
+        Arc::strong_count(&witness),
+        1,
+        "removal dropped the callback"
+    );
+    let _ = w.request_terminate();
+    assert_eq!(n.load(SeqCst), 0, "a removed callback never runs");
+}
+
+#[test]
+fn an_unregistered_callback_never_runs() {
+    let w = sleeper();
+    let (n, f) = counter();
+    let cb = w.on_terminate(f);
+    let _ = w.request_terminate();
+    drop(cb);
+    assert_eq!(n.load(SeqCst), 0);
+}
+
+#[test]
+fn many_callbacks_and_futures_all_run_once() {
+    let w = sleeper();
+    let (n, _) = counter();
+    let mut guards: Vec<_> = (0..20)
+        .map(|_| {
+            let m = n.clone();
+            Box::pin(w.on_terminate(move || {
+                m.fetch_add(1, SeqCst);
+            }))
+        })
+        .collect();
+    for g in &mut guards {
+        assert_eq!(g.as_mut().register(), Registered::Waiting);
+    }
+    // Drop every third before the request: those never run.
+    let mut kept = Vec::new();
+    for (i, g) in guards.into_iter().enumerate() {
+        if i % 3 != 0 {
+            kept.push(g);
+        }
+    }
+    let _ = w.request_terminate();
+    assert_eq!(n.load(SeqCst), kept.len() as u32);
+    drop(kept);
+    let _ = w.request_terminate();
+    assert_eq!(n.load(SeqCst), 13);
+}
+
+#[test]
+fn removal_on_another_thread_waits_for_the_running_callback() {
+    // The routine registers a callback that blocks until released; a
+    // requester runs it; the routine removes it meanwhile and must
+    // not return from the removal before the callback returned.
+    let entered = Arc::new(Barrier::new(2));
+    let registered = Arc::new(Barrier::new(2));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (e, f, reg) = (entered.clone(), finished.clone(), registered.clone());
+    let w = Worker::spawn(move |ctx| {
+        {
+            let (e2, f2) = (e.clone(), f.clone());
+            let mut cb = pin!(ctx.on_terminate(move || {
+                e2.wait(); // the callback is running
+                thread::sleep(Duration::from_millis(50));
+                f2.store(true, SeqCst);
+            }));
+            cb.as_mut().register();
+            reg.wait(); // requested only now: it runs on the requester
+            while !ctx.check_terminate() {
+                thread::yield_now();
+            }
+            e.wait(); // now it runs on the requester
+        } // removal: waits for it
+        f.load(SeqCst)
+    })
+    .expect("spawn");
+    registered.wait();
+    let _ = w.request_terminate();
+    assert!(
+        w.join().unwrap(),
+        "the removal returned only after the callback had finished"
+    );
+    assert!(finished.load(SeqCst));
+}
+
+#[test]
+fn a_callback_that_removes_its_own_registration_does_not_deadlock() {
+    // 'static registration: the worker is leaked, so that the callback
+    // can own (a slot holding) its own registration.
+    let w: &'static Worker<()> = Box::leak(Box::new(sleeper()));
+    type Slot = Arc<Mutex<Option<Box<dyn Any + Send>>>>;
+    let slot: Slot = Arc::new(Mutex::new(None));
+    let ran = Arc::new(AtomicBool::new(false));
+    let (s, r) = (slot.clone(), ran.clone());
+    let mut cb = Box::pin(w.on_terminate(move || {
+        let mine = s.lock().unwrap().take();
+        drop(mine); // removal from inside: returns at once
+        r.store(true, SeqCst);
+    }));
+    assert_eq!(cb.as_mut().register(), Registered::Waiting);
+    *slot.lock().unwrap() = Some(Box::new(cb));
+    let _ = w.request_terminate();
+    assert!(ran.load(SeqCst), "the callback ran to its end");
+    assert!(
+        slot.lock().unwrap().is_none(),
+        "and dropped its registration"
+    );
+    assert_eq!(w.wait(), Ok(()));
+}
+
+#[test]
+fn a_panicking_callback_loses_neither_the_request_nor_the_others() {
+    let w = sleeper();
+    let (n, _) = counter();
+    let mut guards = Vec::new();
+    for i in 0..3 {
+        let m = n.clone();
+        let mut g = Box::pin(w.on_terminate(move || {
+            m.fetch_add(1, SeqCst);
+            if i == 1 {
+                panic!("callback {i} fails");
+            }
+        }));
+        g.as_mut().register();
+        guards.push(g);
+    }
+    let err = catch_unwind(AssertUnwindSafe(|| w.request_terminate()))
+        .expect_err("the callback's panic is re-raised on the requesting thread");
+    assert_eq!(
+        err.downcast_ref::<String>().map(String::as_str),
+        Some("callback 1 fails")
+    );
+    assert_eq!(n.load(SeqCst), 3, "every callback ran");
+    assert!(w.is_terminate_requested(), "the request was made");
+    assert_eq!(
+        w.request_terminate(),
+        Request::AlreadyRequested(Reason::Requested)
+    );
+    drop(guards);
+    assert!(w.join().is_ok(), "the routine saw the request and returned");
+}
+
+#[test]
+fn terminate_re_raises_a_callbacks_panic_after_waiting() {
+    let w = sleeper();
+    let mut g = pin!(w.on_terminate(|| panic!("boom")));
+    g.as_mut().register();
+    let err = catch_unwind(AssertUnwindSafe(|| w.terminate())).expect_err("re-raised");
+    assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
+    assert_eq!(
+        w.state(),
+        clusworker::State::Exited,
+        "terminate waited first"
+    );
+}
+
+#[test]
+fn a_callback_that_runs_at_once_and_panics_panics_out_of_register() {
+    let w = sleeper();
+    let _ = w.request_terminate();
+    let mut g = pin!(w.on_terminate(|| panic!("at once")));
+    let err = catch_unwind(AssertUnwindSafe(|| g.as_mut().register())).expect_err("re-raised");
+    assert_eq!(err.downcast_ref::<&str>(), Some(&"at once"));
+    assert_eq!(
+        g.as_mut().register(),
+        Registered::Ran,
+        "and never runs again"
+    );
+}
+
+#[test]
+fn a_callbacks_panic_during_a_handle_drop_is_dropped() {
+    // The routine's own callback panics when the handle's drop
+    // requests terminate: the drop neither panics nor hangs.
+    let w = Worker::spawn(|ctx| {
+        let mut g = pin!(ctx.on_terminate(|| panic!("in drop")));
+        g.as_mut().register();
+        while ctx.sleep(Duration::MAX).is_ok() {}
+    })
+    .expect("spawn");
+    thread::sleep(Duration::from_millis(10));
+    drop(w);
+}
+
+#[test]
+fn a_callback_may_request_another_workers_terminate() {
+    let inner: &'static Worker<()> = Box::leak(Box::new(sleeper()));
+    let outer = sleeper();
+    let (n, f) = counter();
+    let mut gi = pin!(inner.on_terminate(f));
+    gi.as_mut().register();
+    let mut go = pin!(outer.on_terminate(move || {
+        let _ = inner.request_terminate_with(Reason::ParentTerminated);
+    }));
+    go.as_mut().register();
+    let _ = outer.request_terminate();
+    assert_eq!(
+        n.load(SeqCst),
+        1,
+        "the nested request ran the inner callback"
+    );
+    assert_eq!(inner.reason(), Some(Reason::ParentTerminated));
+}
+
+#[test]
+fn a_callback_on_the_context_sees_the_requesters_writes() {
+    let note = Arc::new(AtomicU32::new(0));
+    let seen = Arc::new(AtomicU32::new(u32::MAX));
+    let (n, s, s2) = (note.clone(), seen.clone(), seen.clone());
+    let w = Worker::spawn(move |ctx| {
+        let mut g = pin!(ctx.on_terminate(move || s.store(n.load(SeqCst), SeqCst)));
+        g.as_mut().register();
+        let _ = ctx.sleep(Duration::MAX);
+        // Removing it now could come before the requester reaches it
+        // (then it never runs, as specified): wait for it first.
+        while s2.load(SeqCst) == u32::MAX {
+            thread::yield_now();
+        }
+    })
+    .expect("spawn");
+    thread::sleep(Duration::from_millis(5));
+    note.store(7, SeqCst);
+    let _ = w.request_terminate();
+    assert_eq!(
+        seen.load(SeqCst),
+        7,
+        "the callback (on the requester, or at once on the routine) ran and saw the write"
+    );
+    w.join().unwrap();
+}
+
+#[test]
+fn a_removal_that_wins_the_race_with_the_request_means_the_callback_never_runs() {
+    // The routine removes its callback as soon as it sees the request:
+    // either the requester ran it first, or it never runs; never after
+    // the removal returned.
+    for _ in 0..50 {
+        let ran = Arc::new(AtomicBool::new(false));
+        let after = Arc::new(AtomicBool::new(false));
+        let (r, a) = (ran.clone(), after.clone());
+        let w = Worker::spawn(move |ctx| {
+            let a2 = a.clone();
+            {
+                let mut g = pin!(ctx.on_terminate(move || {
+                    r.store(true, SeqCst);
+                    assert!(!a2.load(SeqCst), "ran after its removal returned");
+                }));
+                g.as_mut().register();
+                let _ = ctx.sleep(Duration::MAX);
+            }
+            a.store(true, SeqCst);
+        })
+        .expect("spawn");
+        let _ = w.request_terminate();
+        w.join().expect("the callback never runs after its removal");
+        let _ = ran.load(SeqCst);
+    }
+}
