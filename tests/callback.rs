@@ -171,9 +171,14 @@ fn removal_on_another_thread_waits_for_the_running_callback() {
 
 #[test]
 fn a_callback_that_removes_its_own_registration_does_not_deadlock() {
-    // 'static registration: the worker is leaked, so that the callback
-    // can own (a slot holding) its own registration.
-    let w: &'static Worker<()> = Box::leak(Box::new(sleeper()));
+    // 'static registration: the worker lives behind a raw pointer, so that
+    // the callback can own (a slot holding) its own registration; it is
+    // taken back and joined at the end (a thread never joined is a leak,
+    // which ThreadSanitizer reports).
+    let raw = Box::into_raw(Box::new(sleeper()));
+    // SAFETY: `raw` is a live Box's pointer, freed only by the
+    // `Box::from_raw` at the end of this test, after every borrow is gone.
+    let w: &'static Worker<()> = unsafe { &*raw };
     type Slot = Arc<Mutex<Option<Box<dyn Any + Send>>>>;
     let slot: Slot = Arc::new(Mutex::new(None));
     let ran = Arc::new(AtomicBool::new(false));
@@ -192,6 +197,11 @@ fn a_callback_that_removes_its_own_registration_does_not_deadlock() {
         "and dropped its registration"
     );
     assert_eq!(w.wait(), Ok(()));
+    // SAFETY: the registration was dropped from inside the callback (the
+    // slot is empty), the callback has run (its closure is gone), and `w`
+    // is not used again: nothing borrows the worker any more.
+    let worker = unsafe { Box::from_raw(raw) };
+    assert_eq!(worker.join().ok(), Some(()));
 }
 
 #[test]
@@ -270,22 +280,34 @@ fn a_callbacks_panic_during_a_handle_drop_is_dropped() {
 
 #[test]
 fn a_callback_may_request_another_workers_terminate() {
-    let inner: &'static Worker<()> = Box::leak(Box::new(sleeper()));
-    let outer = sleeper();
-    let (n, f) = counter();
-    let mut gi = pin!(inner.on_terminate(f));
-    gi.as_mut().register();
-    let mut go = pin!(outer.on_terminate(move || {
-        let _ = inner.request_terminate_with(Reason::ParentTerminated);
-    }));
-    go.as_mut().register();
-    let _ = outer.request_terminate();
-    assert_eq!(
-        n.load(SeqCst),
-        1,
-        "the nested request ran the inner callback"
-    );
-    assert_eq!(inner.reason(), Some(Reason::ParentTerminated));
+    // The outer callback is 'static and names the inner worker: it lives
+    // behind a raw pointer, taken back and joined at the end.
+    let raw = Box::into_raw(Box::new(sleeper()));
+    // SAFETY: `raw` is a live Box's pointer, freed only by the
+    // `Box::from_raw` below, once the block that borrows it has ended.
+    let inner: &'static Worker<()> = unsafe { &*raw };
+    {
+        let outer = sleeper();
+        let (n, f) = counter();
+        let mut gi = pin!(inner.on_terminate(f));
+        gi.as_mut().register();
+        let mut go = pin!(outer.on_terminate(move || {
+            let _ = inner.request_terminate_with(Reason::ParentTerminated);
+        }));
+        go.as_mut().register();
+        let _ = outer.request_terminate();
+        assert_eq!(
+            n.load(SeqCst),
+            1,
+            "the nested request ran the inner callback"
+        );
+        assert_eq!(inner.reason(), Some(Reason::ParentTerminated));
+    }
+    // SAFETY: the registrations and the outer worker are gone with the
+    // block, the outer callback ran (its closure is gone), and `inner` is
+    // not used again.
+    let worker = unsafe { Box::from_raw(raw) };
+    assert_eq!(worker.join().ok(), Some(()));
 }
 
 #[test]
