@@ -4,8 +4,10 @@
 use std::ffi::CString;
 use std::fmt;
 use std::io;
+use std::time::{Duration, Instant};
 
 use crate::context::Context;
+use crate::deadline::{self, Limit};
 use crate::packet;
 use crate::worker::Worker;
 
@@ -49,6 +51,7 @@ impl<T: Send + 'static> Worker<T> {
 pub struct Builder {
     name: Option<String>,
     stack_size: Option<usize>,
+    deadline: Option<Limit>,
 }
 
 impl Builder {
@@ -73,6 +76,68 @@ impl Builder {
         self
     }
 
+    /// A deadline on the worker itself (.NET's `CancelAfter`, Go's
+    /// `context.WithDeadline`): when `deadline` passes, terminate is
+    /// requested with [`Reason::DeadlinePassed`](crate::Reason::DeadlinePassed),
+    /// as if a handle had asked, so a routine that only ever calls
+    /// `check_terminate` sees it too. The routine reads it with
+    /// [`Context::deadline`]. An earlier request wins (the reason seen is
+    /// the first one's); a routine that returns first cancels it.
+    ///
+    /// No thread or timer per worker: one timer thread for the process
+    /// fires every deadline, started by the first worker with one. The
+    /// request runs on it, so [`OnTerminate`](crate::OnTerminate) callbacks
+    /// of that worker run there too: keep them short, as they delay the
+    /// process's other deadlines while they run. A worker without a
+    /// deadline pays nothing for this.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use clusworker::{Builder, Reason};
+    /// let worker = Builder::new()
+    ///     .deadline(Instant::now() + Duration::from_millis(20))
+    ///     .spawn(|ctx| {
+    ///         while !ctx.check_terminate() {
+    ///             std::hint::spin_loop(); // a step of work
+    ///         }
+    ///         ctx.reason()
+    ///     })?;
+    /// assert_eq!(worker.join().unwrap(), Some(Reason::DeadlinePassed));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "CancelAfter")]
+    #[doc(alias = "WithDeadline")]
+    pub fn deadline(mut self, deadline: Instant) -> Builder {
+        self.deadline = Some(Limit::At(deadline));
+        self
+    }
+
+    /// A deadline `timeout` after the spawn (.NET's `CancelAfter`, Go's
+    /// `context.WithTimeout`); see [`deadline`](Self::deadline). Measured
+    /// from each `spawn`, so one builder gives every worker it starts its
+    /// own. A timeout too large for the clock ([`Duration::MAX`]) never
+    /// passes: no deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clusworker::{Builder, Reason, Terminated};
+    /// let worker = Builder::new()
+    ///     .timeout(Duration::from_millis(20))
+    ///     .spawn(|ctx| ctx.sleep(Duration::MAX))?;
+    /// assert_eq!(worker.join().unwrap(), Err(Terminated(Reason::DeadlinePassed)));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "CancelAfter")]
+    #[doc(alias = "WithTimeout")]
+    pub fn timeout(mut self, timeout: Duration) -> Builder {
+        self.deadline = Some(Limit::After(timeout));
+        self
+    }
+
     /// Starts the worker; see [`Worker::spawn`].
     ///
     /// # Errors
@@ -91,11 +156,18 @@ impl Builder {
             Some(n) => Some(CString::new(n).map_err(|_| SpawnError::InvalidName)?),
             None => None,
         };
-        let (header, thread) =
-            packet::spawn(routine, name, self.stack_size).map_err(|e| SpawnError::Os {
-                call: e.call,
-                error: e.to_io(),
-            })?;
+        let timer = deadline::resolve(self.deadline).map_err(|error| SpawnError::Os {
+            call: "std::thread::Builder::spawn (the deadline timer)",
+            error,
+        })?;
+        let spawned = match timer {
+            None => packet::spawn(routine, name, self.stack_size, ()),
+            Some(timer) => packet::spawn(routine, name, self.stack_size, timer),
+        };
+        let (header, thread) = spawned.map_err(|e| SpawnError::Os {
+            call: e.call,
+            error: e.to_io(),
+        })?;
         Ok(Worker::from_parts(header, thread))
     }
 }

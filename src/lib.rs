@@ -32,6 +32,7 @@ mod backoff;
 mod builder;
 mod callback;
 mod context;
+mod deadline;
 mod error;
 mod future;
 mod handle;

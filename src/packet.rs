@@ -26,6 +26,7 @@ use clusworker_core::word::{CLAIMED, EXITED};
 use clusworker_core::{Last, WorkerCell};
 
 use crate::context::Context;
+use crate::deadline::Hold;
 use crate::quiet::drop_quietly;
 use crate::sys::{self, OsError, Park, Thread};
 
@@ -76,7 +77,7 @@ impl<T> Header<T> {
             }
         }
         let free = header.free;
-        // SAFETY: `free` is the `free_packet::<T, F>` of the `F` this block
+        // SAFETY: `free` is the `free_packet::<T, F, D>` of the `F` (and `D`) this block
         // was made with; the caller's contract is its contract.
         unsafe { free(this) }
     }
@@ -85,10 +86,13 @@ impl<T> Header<T> {
 /// The whole block. `header` comes first (`repr(C)`), so a pointer to the
 /// packet is a pointer to its header.
 #[repr(C, align(64))]
-struct Packet<T, F> {
+struct Packet<T, F, D> {
     header: Header<T>,
     /// Taken by the thread when it starts; never dropped in place.
     start: UnsafeCell<ManuallyDrop<Start<F>>>,
+    /// The deadline part: `()` for a worker without a deadline (see the
+    /// `deadline` module, which also says who frees a block with one).
+    timer: D,
 }
 
 struct Start<F> {
@@ -97,23 +101,26 @@ struct Start<F> {
 }
 
 /// Allocates the block and starts a thread on it.
-pub(crate) fn spawn<T, F>(
+pub(crate) fn spawn<T, F, D>(
     routine: F,
     name: Option<CString>,
     stack_size: Option<usize>,
+    timer: D,
 ) -> Result<(NonNull<Header<T>>, Thread), OsError>
 where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
+    D: Hold,
 {
     let packet = Box::into_raw(Box::new(Packet {
         header: Header {
             cell: WorkerCell::new(),
-            free: free_packet::<T, F>,
+            free: free_packet::<T, F, D>,
         },
         start: UnsafeCell::new(ManuallyDrop::new(Start { routine, name })),
+        timer,
     }));
-    let entry: sys::Start = entry::<T, F>;
+    let entry: sys::Start = entry::<T, F, D>;
     // SAFETY: `packet` stays allocated until the thread or the handle frees
     // it (module docs); `F` and `T` are `Send`, so the thread may use them.
     match unsafe { sys::spawn(entry, packet.cast::<c_void>(), stack_size) } {
@@ -136,49 +143,69 @@ where
     }
 }
 
+/// The owners let go of the block: frees it, unless a deadline's timer
+/// still holds it (then the timer frees it; see `deadline`).
+///
 /// # Safety
 ///
-/// `this` points at the header of a live `Packet<T, F>` that nobody else uses
-/// and whose `start` was taken (or dropped) already.
-unsafe fn free_packet<T, F>(this: NonNull<Header<T>>) {
-    // SAFETY: the header is the first field of a `Box<Packet<T, F>>`
-    // allocation (caller's contract); `start` is `ManuallyDrop`, so only the
-    // header (and the result it may hold) is dropped.
-    drop(unsafe { Box::from_raw(this.as_ptr().cast::<Packet<T, F>>()) });
+/// `this` points at the header of a live `Packet<T, F, D>` that the owners
+/// use no more, whose `start` was taken (or dropped) already; called once.
+unsafe fn free_packet<T, F, D: Hold>(this: NonNull<Header<T>>) {
+    let block = this.cast::<()>();
+    // SAFETY: the header is the first field of the packet (`repr(C)`),
+    // alive until freed (caller's contract). Always `true` for `D = ()`.
+    if unsafe { &(*block.as_ptr().cast::<Packet<T, F, D>>()).timer }.let_go() {
+        // SAFETY: the last share was let go: nobody uses the block.
+        unsafe { drop_block::<T, F, D>(block) }
+    }
+}
+
+/// Frees the block, running no user code.
+///
+/// # Safety
+///
+/// `block` is a live `Packet<T, F, D>` that nobody uses any more (the last
+/// of its shares was let go), whose `start` was taken (or dropped) and
+/// whose result was taken or dropped; called once.
+unsafe fn drop_block<T, F, D>(block: NonNull<()>) {
+    // SAFETY: the block is a `Box<Packet<T, F, D>>` allocation (caller's
+    // contract); `start` is `ManuallyDrop`, so only the header (whose
+    // result slot holds nothing the cell would drop) is dropped.
+    drop(unsafe { Box::from_raw(block.as_ptr().cast::<Packet<T, F, D>>()) });
 }
 
 /// The thread's entry point, in the calling convention of `pthread_create`.
 #[cfg(unix)]
-extern "C" fn entry<T, F>(arg: *mut c_void) -> *mut c_void
+extern "C" fn entry<T, F, D: Hold>(arg: *mut c_void) -> *mut c_void
 where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
 {
-    run::<T, F>(arg);
+    run::<T, F, D>(arg);
     std::ptr::null_mut()
 }
 
 /// The thread's entry point, in the calling convention of `CreateThread`
 /// (`LPTHREAD_START_ROUTINE`); the exit code is unused.
 #[cfg(windows)]
-extern "system" fn entry<T, F>(arg: *mut c_void) -> u32
+extern "system" fn entry<T, F, D: Hold>(arg: *mut c_void) -> u32
 where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
 {
-    run::<T, F>(arg);
+    run::<T, F, D>(arg);
     0
 }
 
 /// What the thread runs, whatever the OS: `arg` is the `Packet<T, F>` that
 /// [`spawn`] made.
 #[inline(always)]
-fn run<T, F>(arg: *mut c_void)
+fn run<T, F, D: Hold>(arg: *mut c_void)
 where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
 {
-    let packet = arg.cast::<Packet<T, F>>();
+    let packet = arg.cast::<Packet<T, F, D>>();
     // SAFETY: `packet` is live until `complete` below (module docs); the
     // thread is the only user of `start`, and takes it exactly once.
     let Start { routine, name } = unsafe { ManuallyDrop::take(&mut *(*packet).start.get()) };
@@ -189,9 +216,24 @@ where
     // uses it through `&`.
     let header: &Header<T> = unsafe { &(*packet).header };
     RUNNING.with(|r| r.set(std::ptr::from_ref(header).cast()));
+    // SAFETY: as above. A deadline is armed for the routine's run (nothing
+    // for `D = ()`): `drop_block` frees this very block, and the timer calls
+    // it only when the owners' share was let go first.
+    let timer: &D = unsafe { &(*packet).timer };
+    // SAFETY: `timer` and the word live in the block `packet`; `drop_block`
+    // frees it without user code; it is armed once, here.
+    unsafe {
+        timer.arm(
+            header.cell.word(),
+            NonNull::new_unchecked(packet.cast()),
+            drop_block::<T, F, D>,
+        );
+    }
     let result = catch_unwind(AssertUnwindSafe(|| {
         routine(Context::from_word(header.cell.word()))
     }));
+    // Before the exit is published: the entry goes with its routine.
+    timer.disarm(header.cell.word());
     let this = NonNull::from(header);
     // After `complete`, the block may be freed by the handle: do not touch
     // `header` again unless we are last. (A handle released meanwhile, even
