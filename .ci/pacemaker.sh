@@ -99,7 +99,7 @@ echo "pacemaker.sh: cluster up (DC) at $(elapsed)s"
 
 TESTS0=$(date +%s%N)
 status=0
-cargo test -p clusworker-ocf --test pacemaker -- --ignored --show-output || status=$?
+cargo test -p clusworker-ocf --test tools --test cluster -- --ignored --show-output || status=$?
 echo "pacemaker.sh: the single-node tests took $(secs "$TESTS0")s"
 if [ "$status" -ne 0 ]; then
   crm_mon -1 -rf || true

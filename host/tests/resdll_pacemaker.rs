@@ -14,12 +14,12 @@
 
 mod resdll_libs;
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use clusworker_test_support::pacemaker::{self, AgentHost, text};
 
 const PROVIDER: &str = "clusworker-resdll-test";
 const AGENT: &str = "clusworker";
@@ -28,112 +28,28 @@ const NEEDS: &str =
 /// The longest a wait lasts (a guard against a hang).
 const GUARD: Duration = Duration::from_secs(30);
 
-/// Installs the agent built beside the host binary, through a rename,
-/// once.
+/// Installs the agent built beside the host binary, once.
 fn install_agent() {
     static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    ONCE.get_or_init(install_agent_now);
+    ONCE.get_or_init(|| {
+        let host = Path::new(env!("CARGO_BIN_EXE_clusworker-host"));
+        let agent = host.with_file_name("clusworker-ocf");
+        assert!(agent.exists(), "{} is missing: {NEEDS}", agent.display());
+        pacemaker::install(&agent, &pacemaker::agent_path(PROVIDER, AGENT));
+    });
 }
 
-fn install_agent_now() {
-    let host = Path::new(env!("CARGO_BIN_EXE_clusworker-host"));
-    let agent = host.with_file_name("clusworker-ocf");
-    assert!(agent.exists(), "{} is missing: {NEEDS}", agent.display());
-    let to = Path::new("/usr/lib/ocf/resource.d")
-        .join(PROVIDER)
-        .join(AGENT);
-    fs::create_dir_all(to.parent().expect("a folder")).expect("make the provider's folder");
-    let tmp = to.with_extension(format!("new{}", std::process::id()));
-    fs::copy(&agent, &tmp).expect("copy the agent");
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).expect("chmod the agent");
-    fs::rename(&tmp, &to).expect("install the agent");
-}
+/// The host the agent starts for a test, stopped when dropped.
+type Host = AgentHost;
 
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// The host the agent starts for a test, stopped (by the pid in its lock
-/// file) when dropped.
-struct Host {
-    dir: PathBuf,
-}
-
-impl Host {
-    fn new(test: &str) -> Host {
-        let h = Host {
-            dir: PathBuf::from("/run/clusworker-resdll-test").join(test),
-        };
-        h.stop();
-        let _ = fs::remove_dir_all(&h.dir);
-        h
-    }
-
-    fn socket(&self) -> String {
-        self.dir.join("host.sock").display().to_string()
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("host.log")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> Option<i32> {
-        let text = fs::read_to_string(self.dir.join("host.sock.lock")).ok()?;
-        let pid: i32 = text.trim().parse().ok()?;
-        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|r| r.trim_start().starts_with('Z'));
-        (comm.trim() == "clusworker-host" && !zombie).then_some(pid)
-    }
-
-    fn stop(&self) {
-        let Some(pid) = self.pid() else { return };
-        // SAFETY: kill sends a signal to the host this test's agent started.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let until = Instant::now() + GUARD;
-        while self.pid().is_some() && Instant::now() < until {
-            thread::sleep(Duration::from_millis(50));
-        }
-        if self.pid().is_some() {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        self.stop();
-    }
+fn host(test: &str) -> Host {
+    AgentHost::new("/run/clusworker-resdll-test", test)
 }
 
 /// `crm_resource ACTION` on the agent with `options` (each test's own
 /// host tells its resource apart from the other test's).
 fn crm_resource(action: &str, options: &[String]) -> Output {
-    let mut c = Command::new("crm_resource");
-    c.args([
-        action,
-        "--class",
-        "ocf",
-        "--provider",
-        PROVIDER,
-        "--agent",
-        AGENT,
-    ])
-    .args(["--timeout", "20s"]);
-    for o in options {
-        c.arg("--option").arg(o);
-    }
-    c.output()
-        .unwrap_or_else(|e| panic!("crm_resource: {e} ({NEEDS})"))
+    pacemaker::crm_resource(PROVIDER, AGENT, action, options)
 }
 
 /// The agent's options for a ClipBook resource with `parameters` (JSON).
@@ -170,7 +86,7 @@ fn await_log(host: &Host, text: &str) {
 #[ignore = "needs root, crm_resource and the OCF agent built"]
 fn crm_resource_starts_checks_and_stops_the_clipbook_library() {
     install_agent();
-    let host = Host::new("clipbook");
+    let host = host("clipbook");
     let o = options(&host, serde_json::json!({"Steps": 3, "StepMs": 50}), "10s");
     for (action, want) in [
         ("--validate", 0),
@@ -207,7 +123,7 @@ fn crm_resource_starts_checks_and_stops_the_clipbook_library() {
 #[ignore = "needs root, crm_resource and the OCF agent built"]
 fn a_stalled_clipbook_start_fails_through_pending_timeout_with_terminate_called() {
     install_agent();
-    let host = Host::new("stalled");
+    let host = host("stalled");
     let o = options(&host, serde_json::json!({"Stalled": 1}), "1s");
     let out = crm_resource("--force-start", &o);
     let all = text(&out);

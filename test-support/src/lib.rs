@@ -16,6 +16,8 @@
 //! - [`park`]: the tests of a [`Platform`](clusworker_core::Platform) on
 //!   real threads, written once and instantiated for each backend's
 //!   platforms by [`park_tests!`].
+//! - [`pacemaker`] (Unix): the plumbing of the tests that run the OCF agent
+//!   under Pacemaker's tools.
 //!
 //! # Examples
 //!
@@ -36,6 +38,8 @@ mod drops;
 mod gate;
 mod panics;
 pub mod park;
+#[cfg(unix)]
+pub mod pacemaker;
 mod race;
 mod watchdog;
 
