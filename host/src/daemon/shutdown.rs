@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
+use clusworker::Reason;
 use clusworker_monitor::{ResourceId, ResourceState};
 
 use super::host::Host;
@@ -61,35 +62,15 @@ pub(crate) fn offline_all(
     }
 }
 
-/// Terminates, all at once, every resource that is not Offline and not
-/// isolated, and waits for the calls (each bounded by its
-/// DeadlockTimeout).
-pub(crate) fn terminate_rest(host: &Arc<Host>) {
-    let rest: Vec<ResourceId> = host
-        .monitor
-        .resources()
-        .into_iter()
-        .filter(|i| i.state != ResourceState::Offline && !i.isolated)
-        .map(|i| i.id)
-        .collect();
-    let threads: Vec<_> = rest
-        .into_iter()
-        .filter_map(|id| {
-            let h = Arc::clone(host);
-            let spawned = thread::Builder::new()
-                .name("clusworker-stop".into())
-                .spawn(move || Call::Terminate.make(&h, id));
-            match spawned {
-                Ok(t) => Some(t),
-                Err(_) => {
-                    Call::Terminate.make(host, id);
-                    None
-                }
-            }
-        })
-        .collect();
-    for t in threads {
-        let _ = t.join();
+/// Terminates every resource that is online or pending and not isolated
+/// ([`Monitor::shut_down`](clusworker_monitor::Monitor::shut_down): all at
+/// once, with the reason `monitor_shut_down` in their events), and waits
+/// for the calls (each bounded by its DeadlockTimeout).
+pub(crate) fn terminate_rest(host: &Host) {
+    for (id, ended) in host.monitor.shut_down() {
+        if let Err(e) = ended {
+            tracing::warn!(id = id.index(), error = %e, "shutdown: Terminate ended badly");
+        }
     }
 }
 
@@ -103,7 +84,7 @@ impl Call {
     fn make(self, host: &Host, id: ResourceId) {
         let result = match self {
             Call::Offline => host.monitor.offline(id).map(drop),
-            Call::Terminate => host.monitor.terminate(id),
+            Call::Terminate => host.monitor.terminate_with(id, Reason::MonitorShutDown),
         };
         if let Err(e) = result {
             tracing::warn!(id = id.index(), error = %e, "shutdown: {self:?} refused");
