@@ -1,4 +1,5 @@
-//! [`EntryCall`]: one entry-point call, as a call thread makes it.
+//! [`EntryCall`]: one entry-point call, as a call thread makes it, and
+//! the driver's side of it (begun, returned, or no thread for it).
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -98,6 +99,38 @@ impl CallJob for EntryCall {
 
     fn cannot_run(self: Box<Self>, error: &io::Error) {
         Driver::cannot_call(&self.driver, &self.spec, error);
+    }
+}
+
+/// The call threads' side of the driver.
+impl Driver {
+    /// A call thread is about to make `spec`'s call: whether to make it.
+    fn started(this: &Arc<Self>, spec: &CallSpec) -> bool {
+        let now = this.now();
+        let mut core = this.lock();
+        if core.stop {
+            return false;
+        }
+        let go = core.state.call_started(spec, now);
+        this.apply(core, Some(this));
+        go
+    }
+
+    /// `spec`'s call returned (`None`: it panicked).
+    fn returned(this: &Arc<Self>, spec: &CallSpec, answer: Option<Answer>) {
+        let now = this.now();
+        let mut core = this.lock();
+        core.state.call_returned(spec, answer, now);
+        this.apply(core, Some(this));
+    }
+
+    /// No thread could be started for `spec`'s call.
+    fn cannot_call(this: &Arc<Self>, spec: &CallSpec, error: &io::Error) {
+        let now = this.now();
+        let mut core = this.lock();
+        core.spawn_error = Some((error.kind(), error.raw_os_error()));
+        core.state.cannot_call(spec, now);
+        this.apply(core, Some(this));
     }
 }
 

@@ -27,6 +27,7 @@
 //!   heartbeat's timer, when it fires early, is set again at the deadline
 //!   the reports moved it to.
 
+mod call_thread;
 mod calls;
 mod effects;
 mod entry;
@@ -36,6 +37,7 @@ mod model_tests;
 #[cfg(test)]
 mod tests;
 mod timers;
+mod transition;
 
 use std::collections::HashSet;
 use std::mem;

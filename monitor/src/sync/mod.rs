@@ -33,7 +33,9 @@ pub(crate) use std::thread::JoinHandle;
 pub(crate) use std::time::Instant;
 
 #[cfg(feature = "loom")]
-pub(crate) use dual::{Arc, AtomicU64, Condvar, Instant, JoinHandle, Mutex, MutexGuard};
+pub(crate) use dual::{Arc, AtomicU64, Instant, JoinHandle};
+#[cfg(feature = "loom")]
+pub(crate) use lock::{Condvar, Mutex, MutexGuard};
 
 use std::io;
 use std::time::Duration;
@@ -114,11 +116,7 @@ pub(crate) fn set_clock(at: std::time::Duration) {
 
 #[cfg(feature = "loom")]
 mod dual;
-
-/// What a model of the driver uses: the model runner, the join of the call
-/// threads, and the mutants (re-exported as `clusworker_monitor::loom`;
-/// not an API).
 #[cfg(feature = "loom")]
-pub mod model {
-    pub use super::dual::{Mutant, check, join_call_threads};
-}
+mod lock;
+#[cfg(feature = "loom")]
+pub mod model;

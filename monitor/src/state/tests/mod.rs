@@ -3,7 +3,9 @@
 //! decided. This file holds the shared helpers.
 
 mod beat;
-mod scenarios;
+mod calls;
+mod lifecycle;
+mod polls;
 mod signal;
 
 use std::sync::Arc;
