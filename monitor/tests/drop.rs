@@ -3,9 +3,11 @@
 //! monitor), not the threads such a resource owns, not a subscriber left
 //! waiting for ever.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc::RecvTimeoutError;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clusworker::Worker;
@@ -13,9 +15,7 @@ use clusworker_monitor::{
     ExitState, Monitor, Outcome, Resource, ResourceState, StatusError, StatusHandle,
 };
 
-/// Longest a test waits for what is there at once: a guard against a
-/// hang.
-const GUARD: Duration = Duration::from_secs(20);
+use common::{GUARD, keep_worker, lock};
 
 /// What a test sees of a [`Watcher`] once the monitor holds it.
 #[derive(Default)]
@@ -73,16 +73,8 @@ impl Resource for Watcher {
             }
             seen.worker_ended.store(true, SeqCst);
         });
-        let Ok(worker) = spawned else {
-            return Outcome::Failed(8);
-        };
-        *self.worker.lock().unwrap_or_else(PoisonError::into_inner) = Some(worker);
-        *self.handle.lock().unwrap_or_else(PoisonError::into_inner) = Some(status);
-        if self.pending {
-            Outcome::Pending
-        } else {
-            Outcome::Done
-        }
+        *lock(&self.handle) = Some(status);
+        keep_worker(&self.worker, spawned, self.pending)
     }
 
     fn offline(&self, _: StatusHandle) -> Outcome {
@@ -91,12 +83,7 @@ impl Resource for Watcher {
     }
 
     fn terminate(&self) {
-        drop(
-            self.worker
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        drop(lock(&self.worker).take());
     }
 }
 
@@ -108,13 +95,25 @@ impl Drop for Watcher {
 
 /// No timeout fires during a test, and no polls.
 fn quiet() -> Monitor {
-    Monitor::builder()
-        .pending_timeout(Duration::from_secs(3600))
-        .deadlock_timeout(Duration::from_secs(3600))
-        .looks_alive_interval(None)
-        .is_alive_interval(None)
-        .start()
-        .expect("start a monitor")
+    common::quiet().start().expect("start a monitor")
+}
+
+impl Seen {
+    /// Drops `monitor`, and checks that the resource went with it: dropped
+    /// once, its worker ended (its `Worker` joined) by then.
+    #[track_caller]
+    fn dropped_with(&self, monitor: Monitor) {
+        drop(monitor);
+        assert_eq!(
+            self.drops.load(SeqCst),
+            1,
+            "expected the resource dropped once when the monitor was dropped"
+        );
+        assert!(
+            self.worker_ended.load(SeqCst),
+            "expected the resource's worker ended (its Worker joined) by then"
+        );
+    }
 }
 
 #[test]
@@ -124,16 +123,7 @@ fn an_online_resource_keeping_its_status_handle_is_dropped_with_the_monitor() {
     let id = monitor.add("watcher", Watcher::new(false, &seen));
     assert_eq!(monitor.online(id).expect("online"), Outcome::Done);
     assert_eq!(monitor.state(id).expect("known"), ResourceState::Online);
-    drop(monitor);
-    assert_eq!(
-        seen.drops.load(SeqCst),
-        1,
-        "expected the resource dropped once when the monitor was dropped"
-    );
-    assert!(
-        seen.worker_ended.load(SeqCst),
-        "expected the resource's worker ended (its Worker joined) by then"
-    );
+    seen.dropped_with(monitor);
 }
 
 #[test]
@@ -148,16 +138,7 @@ fn a_pending_resource_whose_worker_reports_is_dropped_with_the_monitor() {
         std::thread::yield_now();
     }
     assert_eq!(events.try_iter().count(), 1, "only OnlinePending so far");
-    drop(monitor);
-    assert_eq!(
-        seen.drops.load(SeqCst),
-        1,
-        "expected the resource dropped once when the monitor was dropped"
-    );
-    assert!(
-        seen.worker_ended.load(SeqCst),
-        "expected the resource's worker ended (its Worker joined) by then"
-    );
+    seen.dropped_with(monitor);
 }
 
 #[test]

@@ -2,18 +2,16 @@
 //! (and that a resource passes on to its worker), and the one its events
 //! carry.
 
+mod common;
+
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clusworker::{Reason, Terminate, Worker};
-use clusworker_monitor::{
-    Cause, Event, Monitor, MonitorBuilder, Outcome, Resource, ResourceState, StatusHandle,
-};
+use clusworker_monitor::{Cause, Event, Outcome, Resource, ResourceState, StatusHandle};
 
-/// Longest a test waits for what should come soon: a guard against a hang,
-/// never a claim about speed.
-const GUARD: Duration = Duration::from_secs(20);
+use common::{GUARD, keep_worker, lock, quiet as builder};
 
 /// A resource whose `online` starts a worker that never reports (pending
 /// for ever, until terminated) or returns `Done` at once; its
@@ -28,25 +26,13 @@ struct Service {
     read: Mutex<Vec<Option<Reason>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Resource for Service {
     fn online(&self, _: StatusHandle) -> Outcome {
         let worker = Worker::spawn(|ctx| {
             while ctx.sleep(Duration::from_secs(3600)).is_ok() {}
             ctx.reason()
         });
-        let Ok(worker) = worker else {
-            return Outcome::Failed(8);
-        };
-        *lock(&self.worker) = Some(worker);
-        if self.pending {
-            Outcome::Pending
-        } else {
-            Outcome::Done
-        }
+        keep_worker(&self.worker, worker, self.pending)
     }
 
     fn offline(&self, _: StatusHandle) -> Outcome {
@@ -68,14 +54,6 @@ impl Resource for Service {
             }
         }
     }
-}
-
-fn builder() -> MonitorBuilder {
-    Monitor::builder()
-        .pending_timeout(Duration::from_secs(3600))
-        .deadlock_timeout(Duration::from_secs(3600))
-        .looks_alive_interval(None)
-        .is_alive_interval(None)
 }
 
 /// The next event of `events` that satisfies `f`.
