@@ -25,6 +25,7 @@ impl<T: Send + 'static> Worker<T> {
     /// # Ok::<(), clusworker::SpawnError>(())
     /// ```
     #[doc(alias = "ClusWorkerCreate")]
+    #[track_caller]
     pub fn spawn<F>(routine: F) -> Result<Worker<T>, SpawnError>
     where
         F: FnOnce(&Context) -> T + Send + 'static,
@@ -147,6 +148,7 @@ impl Builder {
     /// thread limits, an absurd stack size). On error, `routine` is dropped
     /// unrun and nothing is leaked.
     #[doc(alias = "ClusWorkerCreate")]
+    #[track_caller]
     pub fn spawn<F, T>(self, routine: F) -> Result<Worker<T>, SpawnError>
     where
         F: FnOnce(&Context) -> T + Send + 'static,

@@ -33,6 +33,7 @@ mod builder;
 mod callback;
 mod context;
 mod deadline;
+pub mod diagnostics;
 mod error;
 mod future;
 mod handle;

@@ -18,7 +18,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{CString, c_void};
 use std::mem::ManuallyDrop;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::ptr::NonNull;
 use std::thread;
 
@@ -27,6 +27,8 @@ use clusworker_core::{Last, WorkerCell};
 
 use crate::context::Context;
 use crate::deadline::Hold;
+use crate::diagnostics;
+use crate::diagnostics::name::{self, Name};
 use crate::quiet::drop_quietly;
 use crate::sys::{self, OsError, Park, Thread};
 
@@ -52,6 +54,8 @@ pub(crate) fn is_own_thread<T>(header: &Header<T>) -> bool {
 pub(crate) struct Header<T> {
     pub(crate) cell: WorkerCell<Park, thread::Result<T>>,
     free: unsafe fn(NonNull<Header<T>>),
+    /// The worker's name (`Worker::name`), one thin pointer.
+    pub(crate) name: Name,
 }
 
 impl<T> Header<T> {
@@ -97,10 +101,12 @@ struct Packet<T, F, D> {
 
 struct Start<F> {
     routine: F,
-    name: Option<CString>,
+    /// Where the worker was spawned (`#[track_caller]`), for diagnostics.
+    site: &'static Location<'static>,
 }
 
 /// Allocates the block and starts a thread on it.
+#[track_caller]
 pub(crate) fn spawn<T, F, D>(
     routine: F,
     name: Option<CString>,
@@ -116,8 +122,12 @@ where
         header: Header {
             cell: WorkerCell::new(),
             free: free_packet::<T, F, D>,
+            name: Name::new(name),
         },
-        start: UnsafeCell::new(ManuallyDrop::new(Start { routine, name })),
+        start: UnsafeCell::new(ManuallyDrop::new(Start {
+            routine,
+            site: Location::caller(),
+        })),
         timer,
     }));
     let entry: sys::Start = entry::<T, F, D>;
@@ -208,13 +218,17 @@ where
     let packet = arg.cast::<Packet<T, F, D>>();
     // SAFETY: `packet` is live until `complete` below (module docs); the
     // thread is the only user of `start`, and takes it exactly once.
-    let Start { routine, name } = unsafe { ManuallyDrop::take(&mut *(*packet).start.get()) };
-    if let Some(name) = name {
-        sys::set_current_name(&name);
-    }
+    let Start { routine, site } = unsafe { ManuallyDrop::take(&mut *(*packet).start.get()) };
     // SAFETY: as above; the header is shared with the handle, which only
     // uses it through `&`.
     let header: &Header<T> = unsafe { &(*packet).header };
+    match header.name.as_c_str() {
+        Some(n) => sys::set_current_name(n),
+        // A Unix thread without a name would show its spawner's (a Windows
+        // thread shows none).
+        None if cfg!(unix) => sys::set_current_name(name::DEFAULT),
+        None => {}
+    }
     RUNNING.with(|r| r.set(std::ptr::from_ref(header).cast()));
     // SAFETY: as above. A deadline is armed for the routine's run (nothing
     // for `D = ()`): `drop_block` frees this very block, and the timer calls
@@ -229,9 +243,13 @@ where
             drop_block::<T, F, D>,
         );
     }
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        routine(Context::from_word(header.cell.word()))
-    }));
+    // Listed (if diagnostics are on) until the routine returned, before
+    // the exit: the entry never outlives the block.
+    let result = diagnostics::listed(header.cell.word(), &header.name, site, || {
+        catch_unwind(AssertUnwindSafe(|| {
+            routine(Context::from_word(header.cell.word()))
+        }))
+    });
     // Before the exit is published: the entry goes with its routine.
     timer.disarm(header.cell.word());
     let this = NonNull::from(header);

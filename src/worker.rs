@@ -128,6 +128,22 @@ impl<T> Worker<T> {
         packet::is_own_thread(self.header())
     }
 
+    /// The worker's name, as given to [`Builder::name`](crate::Builder::name)
+    /// (the OS keeps only its first 15 bytes on Linux); `None` for a worker
+    /// started without one (its thread is then named `clusworker` on Unix).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let w = clusworker::Builder::new().name("disk-online".into()).spawn(|_| ())?;
+    /// assert_eq!(w.name(), Some("disk-online"));
+    /// assert_eq!(clusworker::Worker::spawn(|_| ())?.name(), None);
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.header().name.as_str()
+    }
+
     crate::handle::handle_api!(
         own = is_own_thread,
         what = "worker",
@@ -258,6 +274,7 @@ impl<T> Drop for Worker<T> {
 impl<T> fmt::Debug for Worker<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Worker")
+            .field("name", &self.name())
             .field("state", &self.state())
             .finish_non_exhaustive()
     }

@@ -26,6 +26,8 @@
 //!   is requested, on the requesting thread (or at once, if it already
 //!   was), removable by dropping it ([`OnTerminate`]): C++
 //!   `stop_callback`, a node of the same intrusive list, no allocation;
+//! - [`registry::Registry`]: an intrusive list of live things, for
+//!   clusworker's diagnostics (the live workers of a process);
 //! - [`WorkerCell`]: the word plus the routine's result, written once
 //!   ([`WorkerCell::complete`]), taken once ([`WorkerCell::take`]), dropped
 //!   exactly once otherwise, and the ownership hand-off for a detached
@@ -103,6 +105,7 @@ pub mod guide;
 mod hooks;
 mod platform;
 mod reason;
+pub mod registry;
 mod until;
 mod waiters;
 pub mod word;
