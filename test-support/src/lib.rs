@@ -13,6 +13,7 @@
 //!   terminate, until the test opens it.
 //! - Races: a [`StartLine`] for threads that must leave together, and a
 //!   small deterministic generator, [`Rng`].
+//! - [`expect_caught`]: a model's mutant, run in a child process, must fail.
 //! - [`park`]: the tests of a [`Platform`](clusworker_core::Platform) on
 //!   real threads, written once and instantiated for each backend's
 //!   platforms by [`park_tests!`].
@@ -36,6 +37,7 @@
 mod bounds;
 mod drops;
 mod gate;
+mod mutant;
 mod panics;
 pub mod park;
 #[cfg(unix)]
@@ -46,6 +48,7 @@ mod watchdog;
 pub use bounds::{GIVE_UP, LONG, bounded, eventually, recv, within};
 pub use drops::{Counted, Drops};
 pub use gate::{Gate, Pass, gate};
+pub use mutant::expect_caught;
 pub use panics::{Boom, quiet_panic};
 pub use race::{Rng, StartLine};
 pub use watchdog::{Watchdog, expect_panics_on_this_thread, watchdog};

@@ -12,6 +12,7 @@
 use core::pin::pin;
 
 use clusworker_core::{CallbackHooks, Registered, Request, WorkerCell};
+use clusworker_test_support::expect_caught;
 use clusworker_verification::loom_platform::{Loom, Note, check_model};
 use loom::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use loom::thread;
@@ -26,6 +27,26 @@ loom::thread_local! {
 /// thread); callbacks run plainly.
 static HOOKS: CallbackHooks = CallbackHooks {
     thread: || ME.with(|me| core::ptr::from_ref(me) as usize),
+    call: |f| f(),
+};
+
+/// A mutant of the embedder's thread identity: every thread is the same
+/// thread. A removal racing the callback on another thread takes it for a
+/// removal from inside, and returns while the callback still runs.
+static ONE_THREAD: CallbackHooks = CallbackHooks {
+    thread: || 1,
+    call: |f| f(),
+};
+
+/// A mutant of the embedder's thread identity: no thread is ever the same
+/// twice. A removal from inside the callback takes itself for another
+/// thread, and waits for the callback that runs it: a deadlock.
+static NEVER_THE_SAME: CallbackHooks = CallbackHooks {
+    thread: || {
+        // A plain counter, not a loom atomic: it only tells calls apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    },
     call: |f| f(),
 };
 
@@ -68,13 +89,28 @@ fn a_callback_runs_once_whichever_comes_first_and_sees_the_requesters_writes() {
 
 #[test]
 fn a_removal_racing_a_request_never_sees_its_callback_run_after_it_returns() {
+    removal_racing_a_request(&HOOKS);
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_removal_that_takes_another_thread_for_itself_is_caught"]
+fn mutant_one_thread() {
+    removal_racing_a_request(&ONE_THREAD);
+}
+
+#[test]
+fn a_removal_that_takes_another_thread_for_itself_is_caught() {
+    expect_caught("mutant_one_thread", "ran after its removal returned");
+}
+
+fn removal_racing_a_request(hooks: &'static CallbackHooks) {
     // The registrant removes its callback (the end of the block drops it)
     // while another thread requests. Once the removal returned, the
     // callback is not running and never runs: it ran entirely before (its
     // write is then visible to the remover: loom's cell), or never.
     // Preemption bound 3 (the removal's wait loop; every interleaving with
     // up to three preemptions).
-    check_model(Some(3), || {
+    check_model(Some(3), move || {
         let cell = leak(Cell::new());
         let removed = leak(AtomicBool::new(false));
         let note = leak(Note::new());
@@ -85,8 +121,10 @@ fn a_removal_racing_a_request_never_sees_its_callback_run_after_it_returns() {
                     assert!(!removed.load(SeqCst), "ran after its removal returned");
                     note.write(1);
                     runs.fetch_add(1, SeqCst);
+                    thread::yield_now();
+                    assert!(!removed.load(SeqCst), "ran after its removal returned");
                 },
-                &HOOKS,
+                hooks,
             ));
             assert_eq!(cb.as_mut().register(), Registered::Waiting);
             thread::spawn(move || {
@@ -104,13 +142,28 @@ fn a_removal_racing_a_request_never_sees_its_callback_run_after_it_returns() {
 
 #[test]
 fn a_removal_from_inside_the_callback_returns_at_once() {
+    removal_from_inside(&HOOKS);
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_removal_from_inside_that_waits_for_itself_is_caught"]
+fn mutant_never_the_same() {
+    removal_from_inside(&NEVER_THE_SAME);
+}
+
+#[test]
+fn a_removal_from_inside_that_waits_for_itself_is_caught() {
+    expect_caught("mutant_never_the_same", "deadlock");
+}
+
+fn removal_from_inside(hooks: &'static CallbackHooks) {
     // The callback drops its own registration (kept in a slot it owns): the
     // removal finds it running on this very thread and returns instead of
     // waiting for itself (a loom deadlock otherwise), and the request's
     // runner touches the node no more (its memory is freed by the drop:
     // loom's cells report a later access). A registration on another
     // thread races in the background. Preemption bound 3.
-    check_model(Some(3), || {
+    check_model(Some(3), move || {
         type Slot = loom::sync::Mutex<Option<Box<dyn Send>>>;
         let cell = leak(Cell::new());
         let slot: &'static Slot = leak(loom::sync::Mutex::new(None));
@@ -121,7 +174,7 @@ fn a_removal_from_inside_the_callback_returns_at_once() {
                 drop(mine); // removal from inside
                 runs.fetch_add(1, SeqCst);
             },
-            &HOOKS,
+            hooks,
         ));
         assert_eq!(cb.as_mut().register(), Registered::Waiting);
         *slot.lock().unwrap() = Some(Box::new(cb));
@@ -155,28 +208,5 @@ fn mutant_check_before_link() {
 
 #[test]
 fn check_before_link_is_caught() {
-    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .args([
-            "--exact",
-            "mutant_check_before_link",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run the child test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "the model did NOT catch the mutant:\n{text}"
-    );
-    assert!(
-        text.contains("exactly once"),
-        "caught, but not for the lost callback:\n{text}"
-    );
+    expect_caught("mutant_check_before_link", "exactly once");
 }

@@ -6,9 +6,8 @@
 //! the parent asserts that the child failed for the expected reason.
 #![cfg(feature = "loom")]
 
-use std::process::Command;
-
 use clusworker_core::WorkerCell;
+use clusworker_test_support::expect_caught;
 use clusworker_verification::loom_platform::Loom;
 use clusworker_verification::models;
 use clusworker_verification::mutants::{AsyncMutant, Mutant, async_bug, bug};
@@ -40,49 +39,19 @@ fn visibility_models_pass_on_the_unbroken_copy() {
     the_reason_seen_is_the_first_requests::<ReasonMutant<0>>();
 }
 
-/// Runs the ignored test `name` in a child process; asserts it failed and
-/// that its output says `expected`.
-fn assert_caught(name: &str, expected: &str) {
-    let out = Command::new(std::env::current_exe().expect("own path"))
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run the child test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "the model did NOT catch mutant `{name}`:\n{text}"
-    );
-    assert!(
-        text.contains(expected),
-        "mutant `{name}` failed, but not with `{expected}`:\n{text}"
-    );
-    println!("loom model caught mutant {name}: {expected}");
-}
-
 #[test]
 fn check_then_store_terminate_is_caught() {
-    assert_caught("mutant_check_then_store", "exactly one first terminator");
+    expect_caught("mutant_check_then_store", "exactly one first terminator");
 }
 
 #[test]
 fn relaxed_publish_of_the_exit_is_caught() {
-    assert_caught("mutant_relaxed_publish", "Causality violation");
+    expect_caught("mutant_relaxed_publish", "Causality violation");
 }
 
 #[test]
 fn sleep_without_recheck_is_caught() {
-    assert_caught("mutant_sleep_without_recheck", "deadlock");
+    expect_caught("mutant_sleep_without_recheck", "deadlock");
 }
 
 #[test]
@@ -105,7 +74,7 @@ fn mutant_sleep_without_recheck() {
 
 #[test]
 fn freeing_on_the_exit_is_caught() {
-    assert_caught("mutant_free_on_exited", "Causality violation");
+    expect_caught("mutant_free_on_exited", "Causality violation");
 }
 
 #[test]
@@ -116,7 +85,7 @@ fn mutant_free_on_exited() {
 
 #[test]
 fn relaxed_check_terminate_is_caught() {
-    assert_caught("mutant_relaxed_check_terminate", "Causality violation");
+    expect_caught("mutant_relaxed_check_terminate", "Causality violation");
 }
 
 #[test]
@@ -128,7 +97,7 @@ fn mutant_relaxed_check_terminate() {
 
 #[test]
 fn release_only_exit_cas_is_caught() {
-    assert_caught("mutant_release_only_exit_cas", "Causality violation");
+    expect_caught("mutant_release_only_exit_cas", "Causality violation");
 }
 
 #[test]
@@ -141,7 +110,7 @@ fn mutant_release_only_exit_cas() {
 
 #[test]
 fn relaxed_sleeper_cas_failure_is_caught() {
-    assert_caught("mutant_relaxed_sleeper_cas_failure", "Causality violation");
+    expect_caught("mutant_relaxed_sleeper_cas_failure", "Causality violation");
 }
 
 #[test]
@@ -154,12 +123,12 @@ fn mutant_relaxed_sleeper_cas_failure() {
 
 #[test]
 fn async_announce_before_link_is_caught() {
-    assert_caught("mutant_async_announce_before_link", "deadlock");
+    expect_caught("mutant_async_announce_before_link", "deadlock");
 }
 
 #[test]
 fn async_setter_loading_first_is_caught() {
-    assert_caught("mutant_async_setter_loads_first", "deadlock");
+    expect_caught("mutant_async_setter_loads_first", "deadlock");
 }
 
 #[test]
@@ -179,7 +148,7 @@ fn mutant_async_setter_loads_first() {
 
 #[test]
 fn publishing_the_flag_before_the_reason_is_caught() {
-    assert_caught("mutant_publish_before_write", "Causality violation");
+    expect_caught("mutant_publish_before_write", "Causality violation");
 }
 
 #[test]
@@ -190,7 +159,7 @@ fn mutant_publish_before_write() {
 
 #[test]
 fn a_reason_written_without_a_claim_is_caught() {
-    assert_caught("mutant_no_claim", "Causality violation");
+    expect_caught("mutant_no_claim", "Causality violation");
 }
 
 #[test]
@@ -201,7 +170,7 @@ fn mutant_no_claim() {
 
 #[test]
 fn a_relaxed_pre_load_of_a_later_request_is_caught() {
-    assert_caught("mutant_relaxed_pre_load", "Causality violation");
+    expect_caught("mutant_relaxed_pre_load", "Causality violation");
 }
 
 #[test]
@@ -212,7 +181,7 @@ fn mutant_relaxed_pre_load() {
 
 #[test]
 fn a_relaxed_read_of_the_reason_is_caught() {
-    assert_caught("mutant_relaxed_read", "Causality violation");
+    expect_caught("mutant_relaxed_read", "Causality violation");
 }
 
 #[test]
