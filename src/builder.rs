@@ -4,11 +4,13 @@
 use std::ffi::CString;
 use std::fmt;
 use std::io;
+use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use crate::context::Context;
 use crate::deadline::{self, Limit};
-use crate::packet;
+use crate::packet::{self, Header};
+use crate::sys::Thread;
 use crate::worker::Worker;
 
 impl<T: Send + 'static> Worker<T> {
@@ -154,6 +156,27 @@ impl Builder {
         F: FnOnce(&Context) -> T + Send + 'static,
         T: Send + 'static,
     {
+        // SAFETY: `F` and `T` are `'static`: they outlive any thread.
+        let (header, thread) = unsafe { self.spawn_unchecked(routine) }?;
+        Ok(Worker::from_parts(header, thread))
+    }
+
+    /// [`spawn`](Self::spawn) without the `'static` bounds, giving the
+    /// block and the thread (a scope keeps them: `crate::scope`).
+    ///
+    /// # Safety
+    ///
+    /// As [`packet::spawn_unchecked`]: the caller waits for the thread's
+    /// use of `F` and `T` to end before anything they borrow goes.
+    #[track_caller]
+    pub(crate) unsafe fn spawn_unchecked<F, T>(
+        self,
+        routine: F,
+    ) -> Result<(NonNull<Header<T>>, Thread), SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send,
+        T: Send,
+    {
         let name = match self.name {
             Some(n) => Some(CString::new(n).map_err(|_| SpawnError::InvalidName)?),
             None => None,
@@ -163,14 +186,15 @@ impl Builder {
             error,
         })?;
         let spawned = match timer {
-            None => packet::spawn(routine, name, self.stack_size, ()),
-            Some(timer) => packet::spawn(routine, name, self.stack_size, timer),
+            // SAFETY: our caller's contract is `spawn_unchecked`'s.
+            None => unsafe { packet::spawn_unchecked(routine, name, self.stack_size, ()) },
+            // SAFETY: as above.
+            Some(timer) => unsafe { packet::spawn_unchecked(routine, name, self.stack_size, timer) },
         };
-        let (header, thread) = spawned.map_err(|e| SpawnError::Os {
+        spawned.map_err(|e| SpawnError::Os {
             call: e.call,
             error: e.to_io(),
-        })?;
-        Ok(Worker::from_parts(header, thread))
+        })
     }
 }
 

@@ -20,6 +20,9 @@
 //! - [`Exited`] and [`TerminateRequested`]: await a worker's exit, or a
 //!   terminate request ([`Context::terminated`]), from async code
 //!   ([`Worker::exited`], [`pool::PoolWorker::exited`]).
+//! - [`scope`]: workers that borrow from the caller and stop together
+//!   ([`Scope`], [`ScopedWorker`], [`Builder::spawn_scoped`]); children
+//!   of a routine, terminated with it ([`Context::scope`]).
 //! - [`pool`]: worker routines on a fixed pool of threads.
 //! - [`monitor`]: the Resource Monitor (pending operations, the
 //!   PendingTimeout heartbeat, DeadlockTimeout escalation, events).
@@ -39,6 +42,7 @@ mod future;
 mod handle;
 mod packet;
 mod quiet;
+mod scope;
 mod sys;
 mod wait;
 mod worker;
@@ -50,6 +54,7 @@ pub use clusworker_core::{Reason, Registered, Request, State};
 pub use context::{Context, Terminated};
 pub use error::{JoinOwnThread, WaitError};
 pub use future::{Exited, TerminateRequested};
+pub use scope::{Scope, ScopedWorker, scope};
 pub use wait::Terminate;
 pub use worker::Worker;
 
@@ -61,6 +66,8 @@ const _: () = {
     send_sync::<Builder>();
     send_sync::<SpawnError>();
     send_sync::<WaitError>();
+    send_sync::<Scope<'static, 'static>>();
+    send_sync::<ScopedWorker<'static, ()>>();
 };
 
 /// The Resource Monitor: the `clusworker-monitor` crate (the default

@@ -63,7 +63,7 @@ impl<T> Header<T> {
     ///
     /// # Safety
     ///
-    /// `this` came from [`spawn`], nobody uses the block any more (the thread
+    /// `this` came from [`spawn_unchecked`], nobody uses the block any more (the thread
     /// was joined, or it is the thread itself after `complete` said it is
     /// last), and this is the only call for it.
     pub(crate) unsafe fn free(this: NonNull<Header<T>>) {
@@ -105,17 +105,26 @@ struct Start<F> {
     site: &'static Location<'static>,
 }
 
-/// Allocates the block and starts a thread on it.
+/// Allocates the block and starts a thread on it. No `'static` bounds:
+/// the routine and its result may borrow (a scope's workers,
+/// `crate::scope`), as std's `Builder::spawn_unchecked` allows.
+///
+/// # Safety
+///
+/// The caller ensures that the thread's use of `F` and `T` ends before
+/// anything they borrow goes: it waits for the exit (or joins the thread)
+/// before those borrows end, on every path, unwinding included, and it
+/// drops an un-taken `T` (freeing the block) before then too.
 #[track_caller]
-pub(crate) fn spawn<T, F, D>(
+pub(crate) unsafe fn spawn_unchecked<T, F, D>(
     routine: F,
     name: Option<CString>,
     stack_size: Option<usize>,
     timer: D,
 ) -> Result<(NonNull<Header<T>>, Thread), OsError>
 where
-    F: FnOnce(&Context) -> T + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce(&Context) -> T + Send,
+    T: Send,
     D: Hold,
 {
     let packet = Box::into_raw(Box::new(Packet {
@@ -132,7 +141,8 @@ where
     }));
     let entry: sys::Start = entry::<T, F, D>;
     // SAFETY: `packet` stays allocated until the thread or the handle frees
-    // it (module docs); `F` and `T` are `Send`, so the thread may use them.
+    // it (module docs); `F` and `T` are `Send`, so the thread may use them,
+    // and what they borrow outlives that use (our caller's contract).
     match unsafe { sys::spawn(entry, packet.cast::<c_void>(), stack_size) } {
         // SAFETY: `Box::into_raw` never returns null.
         Ok(thread) => Ok((
@@ -188,8 +198,8 @@ unsafe fn drop_block<T, F, D>(block: NonNull<()>) {
 #[cfg(unix)]
 extern "C" fn entry<T, F, D: Hold>(arg: *mut c_void) -> *mut c_void
 where
-    F: FnOnce(&Context) -> T + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce(&Context) -> T + Send,
+    T: Send,
 {
     run::<T, F, D>(arg);
     std::ptr::null_mut()
@@ -200,20 +210,20 @@ where
 #[cfg(windows)]
 extern "system" fn entry<T, F, D: Hold>(arg: *mut c_void) -> u32
 where
-    F: FnOnce(&Context) -> T + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce(&Context) -> T + Send,
+    T: Send,
 {
     run::<T, F, D>(arg);
     0
 }
 
 /// What the thread runs, whatever the OS: `arg` is the `Packet<T, F>` that
-/// [`spawn`] made.
+/// [`spawn_unchecked`] made.
 #[inline(always)]
 fn run<T, F, D: Hold>(arg: *mut c_void)
 where
-    F: FnOnce(&Context) -> T + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce(&Context) -> T + Send,
+    T: Send,
 {
     let packet = arg.cast::<Packet<T, F, D>>();
     // SAFETY: `packet` is live until `complete` below (module docs); the
