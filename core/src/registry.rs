@@ -31,6 +31,9 @@
 //! clusworker). Unlinking under the lock waits for a walk in progress to
 //! finish, so after `unlink` returns, no other thread holds a reference to
 //! the entry.
+//!
+//! The registry itself must outlive its entries: clusworker's is a
+//! `static`.
 
 use core::marker::PhantomPinned;
 use core::pin::Pin;
@@ -112,8 +115,8 @@ impl<P: Platform, T> Drop for Guard<'_, P, T> {
         let lock = &self.registry.lock;
         // Swap in 0 with CASes (the trait has no `swap`). Success
         // `Release`: the next holder sees every use made under the lock
-        // (`Relaxed`: `loom_diagnostics` reports the walker's read racing
-        // the free). Failure `Relaxed`: the value only feeds the next try.
+        // (`Relaxed`: both `loom_diagnostics` models report a causality
+        // violation). Failure `Relaxed`: the value only feeds the next try.
         let mut cur = LOCKED;
         while let Err(actual) = lock.compare_exchange(cur, 0, Release, Relaxed) {
             cur = actual;
@@ -141,8 +144,9 @@ impl<P: Platform, T> Registry<P, T> {
 
     fn lock(&self) -> Guard<'_, P, T> {
         // `Acquire` (both RMWs): the one that finds the lock free
-        // synchronises with the last holder's release (`Relaxed`:
-        // `loom_diagnostics` reports the walker's read racing the free).
+        // synchronises with the last holder's release (`Relaxed`, the
+        // first: both `loom_diagnostics` models report a causality
+        // violation).
         if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
             while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
                 P::wait(&self.lock, LOCKED | CONTENDED, None);

@@ -138,8 +138,8 @@ fn run_listed<R>(
     routine()
 }
 
-/// Milliseconds are enough for a snapshot; a request stored as `n` is
-/// `n - 1` nanoseconds after the start.
+/// When terminate was requested, after the routine's start: a request
+/// stored as `n` was made `n - 1` nanoseconds after it.
 pub(super) fn requested_after(entry: &Listed) -> Option<Duration> {
     match entry.requested.load(Relaxed) {
         0 => None,
