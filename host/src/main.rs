@@ -62,6 +62,9 @@ fn main() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+    // Every worker the host starts is listed, for `clusworker-hostctl
+    // workers`: one entry on each worker's stack, and a load per spawn.
+    clusworker::diagnostics::enable();
     // SAFETY: no thread has started yet (the subscriber starts none).
     let code = unsafe { clusworker_host::daemon::run(config) };
     std::process::exit(code);

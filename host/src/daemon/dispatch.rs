@@ -10,7 +10,7 @@ use clusworker_monitor::{MonitorError, Outcome, ResourceId, ResourceState};
 
 use super::host::Host;
 use crate::config::{BuildError, TimeoutsTable, from_json};
-use crate::protocol::{ErrorKind, OutcomeView, Request, Response, parse_state};
+use crate::protocol::{ErrorKind, OutcomeView, Request, Response, WorkerView, parse_state};
 
 /// Carries out `request`.
 pub(crate) fn handle(host: &Host, request: Request) -> Response {
@@ -40,6 +40,15 @@ pub(crate) fn handle(host: &Host, request: Request) -> Response {
         Request::Info { name } => show(host, &name, true),
         Request::List => Ok(Response {
             resources: Some(host.views()),
+            ..Response::ok()
+        }),
+        Request::Workers => Ok(Response {
+            workers: Some(
+                clusworker::diagnostics::workers()
+                    .iter()
+                    .map(WorkerView::new)
+                    .collect(),
+            ),
             ..Response::ok()
         }),
         Request::Add {

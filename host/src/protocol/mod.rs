@@ -17,12 +17,14 @@
 mod parse;
 mod response;
 mod view;
+mod workers;
 
 use serde::{Deserialize, Serialize};
 
 pub use parse::parse_request;
 pub use response::{ErrorKind, ErrorView, Response};
 pub use view::{CauseView, EventView, OutcomeResult, OutcomeView, ResourceView, parse_state};
+pub use workers::{TerminatingView, WorkerView};
 
 /// The longest request line the host reads, newline included: 64 KiB.
 /// A longer one is answered [`ErrorKind::LineTooLong`] and the connection
@@ -61,6 +63,9 @@ pub enum Request {
     },
     /// Every resource.
     List,
+    /// The host process's live workers (`clusworker::diagnostics`): the
+    /// ones that do not stop show here.
+    Workers,
     /// Subscribe: the answer is followed by one line per event until the
     /// client closes the connection.
     Events,
@@ -102,13 +107,14 @@ pub enum Request {
 
 impl Request {
     /// Every `op` the host knows.
-    pub const OPS: [&'static str; 10] = [
+    pub const OPS: [&'static str; 11] = [
         "online",
         "offline",
         "terminate",
         "state",
         "info",
         "list",
+        "workers",
         "events",
         "add",
         "remove",
@@ -126,7 +132,7 @@ impl Request {
             | Request::Add { name, .. }
             | Request::Remove { name }
             | Request::Wait { name, .. } => Some(name),
-            Request::List | Request::Events => None,
+            Request::List | Request::Workers | Request::Events => None,
         }
     }
 }

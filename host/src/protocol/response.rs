@@ -7,6 +7,7 @@ use clusworker_monitor::MonitorError;
 use serde::{Deserialize, Serialize};
 
 use super::view::{EventView, OutcomeView, ResourceView};
+use super::workers::WorkerView;
 
 /// One line the host sends: the answer to a request, or (after `events`)
 /// one event. `ok` says which of `error` and the rest to read; fields that
@@ -24,6 +25,9 @@ pub struct Response {
     /// `list`: every resource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<ResourceView>>,
+    /// `workers`: the host's live workers, the longest-running first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<Vec<WorkerView>>,
     /// `online`, `offline`: what the entry point returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeView>,

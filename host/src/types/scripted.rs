@@ -153,6 +153,8 @@ impl ScriptedResource {
                 {
                     return;
                 }
+                // The last checkpoint reported: `clusworker-hostctl workers`.
+                ctx.progress(checkpoint.into());
             }
             if hang {
                 while ctx.sleep(Duration::MAX).is_ok() {}

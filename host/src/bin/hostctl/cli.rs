@@ -55,6 +55,9 @@ pub(crate) enum Command {
     },
     /// Every resource.
     List,
+    /// The host process's live workers: name, where spawned, state, age,
+    /// how long since terminate was requested, last progress mark.
+    Workers,
     /// Wait until a resource is in STATE (or Failed).
     Wait {
         /// The resource.
@@ -111,6 +114,7 @@ impl Command {
             Command::State { name: n } => Request::State { name: name(n) },
             Command::Info { name: n } => Request::Info { name: name(n) },
             Command::List => Request::List,
+            Command::Workers => Request::Workers,
             Command::Events => Request::Events,
             Command::Watch => return Ok(None),
             Command::Remove { name: n } => Request::Remove { name: name(n) },

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use clusworker_host::protocol::{EventView, OutcomeResult, ResourceView, Response};
+use clusworker_host::protocol::{EventView, OutcomeResult, ResourceView, Response, WorkerView};
 
 use crate::cli::Command;
 
@@ -17,6 +17,22 @@ pub(crate) fn answer(out: &mut impl Write, command: &Command, answer: &Response)
     }
     if let Some(list) = &answer.resources {
         for row in table(list) {
+            writeln!(out, "{}", row.trim_end())?;
+        }
+        return Ok(());
+    }
+    if let Some(list) = &answer.workers {
+        for row in columns(
+            [
+                "NAME",
+                "SITE",
+                "STATE",
+                "AGE",
+                "TERMINATE ASKED",
+                "PROGRESS",
+            ],
+            list.iter().map(worker_row).collect(),
+        ) {
             writeln!(out, "{}", row.trim_end())?;
         }
         return Ok(());
@@ -57,6 +73,21 @@ pub(crate) fn line(r: &ResourceView) -> String {
     s
 }
 
+/// One worker as a row of `workers`' table.
+fn worker_row(w: &WorkerView) -> [String; 6] {
+    [
+        w.name.clone().unwrap_or_else(|| "-".to_owned()),
+        w.site.clone(),
+        w.state.clone(),
+        format!("{:.1} s", w.age_ms / 1e3),
+        w.terminating.as_ref().map_or_else(
+            || "-".to_owned(),
+            |t| format!("{:.1} s ago ({})", t.since_ms / 1e3, t.reason),
+        ),
+        w.progress.to_string(),
+    ]
+}
+
 /// The resources as rows of aligned columns, a header first.
 pub(crate) fn table(list: &[ResourceView]) -> Vec<String> {
     let rows: Vec<[String; 5]> = list
@@ -78,7 +109,12 @@ pub(crate) fn table(list: &[ResourceView]) -> Vec<String> {
             ]
         })
         .collect();
-    let header = ["NAME", "TYPE", "STATE", "CHECKPOINT", "LAST CAUSE"].map(str::to_owned);
+    columns(["NAME", "TYPE", "STATE", "CHECKPOINT", "LAST CAUSE"], rows)
+}
+
+/// `rows` under `header`, in columns as wide as their widest cell.
+fn columns<const N: usize>(header: [&str; N], rows: Vec<[String; N]>) -> Vec<String> {
+    let header = header.map(str::to_owned);
     let mut widths = header.clone().map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
