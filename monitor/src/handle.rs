@@ -121,8 +121,8 @@ impl Monitor {
         timeouts: Timeouts,
     ) -> ResourceId {
         let name: String = name.into();
-        let resource = std::sync::Arc::new(resource);
-        self.driver.add(name.into(), resource, timeouts)
+        self.driver
+            .add(name.into(), resource.into_shared(), timeouts)
     }
 
     /// Brings a resource online: calls its `Online` entry point and returns

@@ -131,6 +131,7 @@ mod resource;
 mod state;
 mod status;
 mod sync;
+mod table;
 mod types;
 
 /// Why a terminate was requested: what [`Resource::terminate_with`] is

@@ -68,7 +68,7 @@ use crate::status::StatusHandle;
 ///     }
 /// }
 /// ```
-pub trait Resource: Send + Sync + 'static {
+pub trait Resource: shared::Shared + Send + Sync + 'static {
     /// Brings the resource online: done, pending (a worker reports through
     /// `status`), or failed.
     #[doc(alias = "ONLINE_ROUTINE")]
@@ -143,6 +143,39 @@ pub trait Resource: Send + Sync + 'static {
     fn is_alive(&self) -> bool {
         true
     }
+
+    /// The resource as the monitor keeps it: `self` in an `Arc`; an `Arc`
+    /// given is kept as it is, not in a second one (not an API: the
+    /// monitor's `add` calls it).
+    #[doc(hidden)]
+    fn into_shared(self) -> Arc<dyn Resource>
+    where
+        Self: Sized,
+    {
+        Arc::new(self)
+    }
+}
+
+/// The conversion behind [`Resource::into_shared`] for an `Arc` of any
+/// resource, `dyn Resource` too: a supertrait, so that it is in every
+/// resource's vtable.
+mod shared {
+    use std::sync::Arc;
+
+    use super::Resource;
+
+    /// An `Arc` of the resource, as `Arc<dyn Resource>` (sealed: every
+    /// resource has it, none can implement it).
+    #[allow(unreachable_pub)] // a supertrait of a public trait, sealed
+    pub trait Shared {
+        fn into_dyn(self: Arc<Self>) -> Arc<dyn Resource>;
+    }
+
+    impl<T: Resource> Shared for T {
+        fn into_dyn(self: Arc<Self>) -> Arc<dyn Resource> {
+            self
+        }
+    }
 }
 
 impl<R: Resource + ?Sized> Resource for Arc<R> {
@@ -163,5 +196,40 @@ impl<R: Resource + ?Sized> Resource for Arc<R> {
     }
     fn is_alive(&self) -> bool {
         (**self).is_alive()
+    }
+    fn into_shared(self) -> Arc<dyn Resource> {
+        R::into_dyn(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Resource;
+    use crate::machine::Outcome;
+    use crate::status::StatusHandle;
+
+    struct Idle;
+    impl Resource for Idle {
+        fn online(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn offline(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn terminate(&self) {}
+    }
+
+    #[test]
+    fn an_arc_given_is_kept_as_it_is_not_in_a_second_one() {
+        let r = Arc::new(Idle);
+        let kept = Arc::clone(&r).into_shared();
+        assert!(std::ptr::addr_eq(Arc::as_ptr(&kept), Arc::as_ptr(&r)));
+        drop(kept);
+        let dyn_r: Arc<dyn Resource> = r;
+        let kept = Arc::clone(&dyn_r).into_shared();
+        assert!(std::ptr::addr_eq(Arc::as_ptr(&kept), Arc::as_ptr(&dyn_r)));
+        assert_eq!(Arc::strong_count(&dyn_r), 2, "one Arc, two references");
     }
 }

@@ -17,6 +17,7 @@ use crate::state::{CallEnd, CallId, MonitorState};
 use crate::sync::Arc;
 #[cfg(feature = "loom")]
 use crate::sync::model::Mutant;
+use crate::table;
 use crate::types::{Event, MonitorStats, ResourceId, ResourceInfo};
 
 use super::Driver;
@@ -30,7 +31,7 @@ impl Driver {
     ) -> ResourceId {
         let mut core = self.lock();
         let id = core.state.add(name, timeouts);
-        core.resources.push(Some(Quiet::new(resource)));
+        table::push(&mut core.resources, Some(Quiet::new(resource)));
         id
     }
 

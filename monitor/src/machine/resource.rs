@@ -96,51 +96,30 @@ pub enum Report {
 /// assert_eq!(ip.deadline(), None);
 /// # Ok::<(), clusworker_monitor::machine::RequestError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ResourceMachine {
-    state: ResourceState,
-    pending: Option<Packed>,
-    timeouts: Timeouts,
-}
-
-/// A [`PendingOp`] as the machine keeps it: the time in nanoseconds
-/// (saturated), 16 bytes instead of 32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Packed {
-    operation: Operation,
+    /// The state's index in [`ResourceState::ALL`]: one byte, where the
+    /// enum's `i32` (its C values) would cost the machine 8 with padding.
+    state: u8,
+    /// The [`PendingOp`], kept as its three fields beside the others (24
+    /// bytes for the machine, against 32 with them in a struct of their
+    /// own, whose padding the others could not use): `checkpoint` and
+    /// `last_report` are 0 when `operation` is `None`.
+    operation: Option<Operation>,
     checkpoint: u32,
+    /// In nanoseconds (saturated).
     last_report: u64,
-}
-
-impl Packed {
-    const fn pack(p: PendingOp) -> Packed {
-        let n = p.last_report.as_nanos();
-        Packed {
-            operation: p.operation,
-            checkpoint: p.checkpoint,
-            last_report: if n > u64::MAX as u128 {
-                u64::MAX
-            } else {
-                n as u64
-            },
-        }
-    }
-
-    const fn unpack(self) -> PendingOp {
-        PendingOp {
-            operation: self.operation,
-            checkpoint: self.checkpoint,
-            last_report: Duration::from_nanos(self.last_report),
-        }
-    }
+    timeouts: Timeouts,
 }
 
 impl ResourceMachine {
     /// A resource that is `Offline`, as one is after it is opened.
     pub const fn new(timeouts: Timeouts) -> ResourceMachine {
         ResourceMachine {
-            state: ResourceState::Offline,
-            pending: None,
+            state: index(ResourceState::Offline),
+            operation: None,
+            checkpoint: 0,
+            last_report: 0,
             timeouts,
         }
     }
@@ -152,8 +131,10 @@ impl ResourceMachine {
             return None;
         }
         Some(ResourceMachine {
-            state,
-            pending: None,
+            state: index(state),
+            operation: None,
+            checkpoint: 0,
+            last_report: 0,
             timeouts,
         })
     }
@@ -161,17 +142,33 @@ impl ResourceMachine {
     /// The state.
     #[inline]
     pub const fn state(&self) -> ResourceState {
-        self.state
+        ResourceState::ALL[self.state as usize]
     }
 
     /// The pending operation, if any. `Some` exactly when the state is a
     /// pending state.
     #[inline]
     pub const fn pending(&self) -> Option<PendingOp> {
-        match self.pending {
-            Some(p) => Some(p.unpack()),
+        match self.operation {
+            Some(operation) => Some(PendingOp {
+                operation,
+                checkpoint: self.checkpoint,
+                last_report: Duration::from_nanos(self.last_report),
+            }),
             None => None,
         }
+    }
+
+    /// Sets (or, `None`, clears) the pending operation.
+    fn set_pending(&mut self, p: Option<PendingOp>) {
+        (self.operation, self.checkpoint, self.last_report) = match p {
+            Some(p) => {
+                let n = p.last_report.as_nanos();
+                let last_report = u64::try_from(n).unwrap_or(u64::MAX);
+                (Some(p.operation), p.checkpoint, last_report)
+            }
+            None => (None, 0, 0),
+        };
     }
 
     /// The timeouts.
@@ -211,19 +208,19 @@ impl ResourceMachine {
         operation: Operation,
         now: Duration,
     ) -> Result<Transition, RequestError> {
-        if let Some(p) = self.pending {
+        if let Some(pending) = self.operation {
             return Err(RequestError::Pending {
                 requested: operation,
-                pending: p.operation,
+                pending,
             });
         }
-        if !operation.can_start_from(self.state) {
+        if !operation.can_start_from(self.state()) {
             return Err(RequestError::AlreadyThere {
                 requested: operation,
-                state: self.state,
+                state: self.state(),
             });
         }
-        self.pending = Some(Packed::pack(PendingOp {
+        self.set_pending(Some(PendingOp {
             operation,
             checkpoint: 0,
             last_report: now,
@@ -246,7 +243,9 @@ impl ResourceMachine {
         now: Duration,
     ) -> Result<Report, ReportError> {
         let Some(mut p) = self.pending() else {
-            return Err(ReportError::NotPending { state: self.state });
+            return Err(ReportError::NotPending {
+                state: self.state(),
+            });
         };
         if !p.operation.can_reach(state) {
             return Err(ReportError::Unreachable {
@@ -268,7 +267,7 @@ impl ResourceMachine {
             }
             p.checkpoint = checkpoint;
             p.last_report = max(p.last_report, now);
-            self.pending = Some(Packed::pack(p));
+            self.set_pending(Some(p));
             return Ok(Report::Heartbeat { checkpoint });
         }
         Ok(Report::Settled(self.settle(state)))
@@ -293,7 +292,7 @@ impl ResourceMachine {
             Outcome::Failed(_) => Some(Report::Settled(self.settle(ResourceState::Failed))),
             Outcome::Pending => {
                 p.last_report = max(p.last_report, now);
-                self.pending = Some(Packed::pack(p));
+                self.set_pending(Some(p));
                 Some(Report::Heartbeat {
                     checkpoint: p.checkpoint,
                 })
@@ -314,7 +313,7 @@ impl ResourceMachine {
         }
         p.checkpoint = checkpoint;
         p.last_report = max(p.last_report, at);
-        self.pending = Some(Packed::pack(p));
+        self.set_pending(Some(p));
         true
     }
 
@@ -343,14 +342,38 @@ impl ResourceMachine {
     }
 
     fn settle(&mut self, to: ResourceState) -> Transition {
-        self.pending = None;
+        self.set_pending(None);
         self.go(to)
     }
 
     fn go(&mut self, to: ResourceState) -> Transition {
-        let from = self.state;
-        self.state = to;
+        let from = self.state();
+        self.state = index(to);
         Transition { from, to }
+    }
+}
+
+/// As it was with the fields it stands for: the state, the pending
+/// operation, the timeouts.
+impl core::fmt::Debug for ResourceMachine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResourceMachine")
+            .field("state", &self.state())
+            .field("pending", &self.pending())
+            .field("timeouts", &self.timeouts)
+            .finish()
+    }
+}
+
+/// `s`'s index in [`ResourceState::ALL`].
+const fn index(s: ResourceState) -> u8 {
+    match s {
+        ResourceState::Unknown => 0,
+        ResourceState::Online => 1,
+        ResourceState::Offline => 2,
+        ResourceState::Failed => 3,
+        ResourceState::OnlinePending => 4,
+        ResourceState::OfflinePending => 5,
     }
 }
 
@@ -362,6 +385,17 @@ fn max(a: Duration, b: Duration) -> Duration {
 mod tests {
     use super::*;
     use ResourceState::*;
+
+    #[test]
+    fn every_state_is_kept_as_its_index() {
+        for state in ResourceState::ALL {
+            let m = ResourceMachine::with_state(state, Timeouts::default());
+            if let Some(m) = m {
+                assert_eq!(m.state(), state);
+            }
+            assert_eq!(ResourceState::ALL[usize::from(super::index(state))], state);
+        }
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)

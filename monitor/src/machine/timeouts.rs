@@ -38,20 +38,25 @@ use super::error::TimeoutError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timeouts {
-    /// In nanoseconds (saturated at `u64::MAX`, some 584 years): half the
-    /// size of two `Duration`s, for the monitor's per-resource footprint.
-    pending: u64,
-    deadlock: u64,
+    /// In milliseconds (see [`new`](Self::new)): a quarter of the size of
+    /// two `Duration`s, for the monitor's per-resource footprint.
+    pending: u32,
+    deadlock: u32,
 }
 
-/// `d` in nanoseconds, saturated at `u64::MAX`.
-const fn nanos(d: Duration) -> u64 {
-    let n = d.as_nanos();
-    if n > u64::MAX as u128 {
-        u64::MAX
+/// `d` in milliseconds, rounded up, saturated at `u32::MAX`.
+const fn millis(d: Duration) -> u32 {
+    let n = d.as_nanos().div_ceil(1_000_000);
+    if n > u32::MAX as u128 {
+        u32::MAX
     } else {
-        n as u64
+        n as u32
     }
+}
+
+/// `ms` milliseconds.
+const fn from_millis(ms: u32) -> Duration {
+    Duration::from_millis(ms as u64)
 }
 
 impl Timeouts {
@@ -64,7 +69,10 @@ impl Timeouts {
     #[doc(alias = "CLUSREG_NAME_RES_DEADLOCK_TIMEOUT")]
     pub const DEFAULT_DEADLOCK: Duration = Duration::from_secs(300);
 
-    /// PendingTimeout `pending` and DeadlockTimeout `deadlock`.
+    /// PendingTimeout `pending` and DeadlockTimeout `deadlock`, each kept
+    /// in whole milliseconds, rounded up, and at most `u32::MAX` ms (some
+    /// 49.7 days; a longer one is that): the unit and range of the
+    /// `DWORD` values Windows keeps them in.
     ///
     /// # Errors
     ///
@@ -81,8 +89,8 @@ impl Timeouts {
             });
         }
         Ok(Timeouts {
-            pending: nanos(pending),
-            deadlock: nanos(deadlock),
+            pending: millis(pending),
+            deadlock: millis(deadlock),
         })
     }
 
@@ -90,20 +98,20 @@ impl Timeouts {
     /// DeadlockTimeout.
     pub const fn pending(&self) -> Duration {
         if self.pending <= self.deadlock {
-            Duration::from_nanos(self.pending)
+            from_millis(self.pending)
         } else {
-            Duration::from_nanos(self.deadlock)
+            from_millis(self.deadlock)
         }
     }
 
     /// PendingTimeout as it was set, which may exceed DeadlockTimeout.
     pub const fn requested_pending(&self) -> Duration {
-        Duration::from_nanos(self.pending)
+        from_millis(self.pending)
     }
 
     /// DeadlockTimeout: the bound on any entry-point call.
     pub const fn deadlock(&self) -> Duration {
-        Duration::from_nanos(self.deadlock)
+        from_millis(self.deadlock)
     }
 
     /// When a pending operation whose last valid report (or start) was at
@@ -117,8 +125,8 @@ impl Timeouts {
 impl Default for Timeouts {
     fn default() -> Self {
         Timeouts {
-            pending: nanos(Self::DEFAULT_PENDING),
-            deadlock: nanos(Self::DEFAULT_DEADLOCK),
+            pending: millis(Self::DEFAULT_PENDING),
+            deadlock: millis(Self::DEFAULT_DEADLOCK),
         }
     }
 }
@@ -158,6 +166,15 @@ mod tests {
         assert_eq!(t.requested_pending(), MS(500));
         let t = Timeouts::new(MS(100), MS(200)).expect("valid");
         assert_eq!(t.pending(), MS(100));
+    }
+
+    #[test]
+    fn timeouts_are_whole_milliseconds_rounded_up_and_at_most_u32_max() {
+        let t = Timeouts::new(Duration::from_micros(10_001), MS(20)).expect("valid");
+        assert_eq!(t.pending(), MS(11), "10.001 ms rounded up");
+        let t = Timeouts::new(Duration::MAX, Duration::MAX).expect("valid");
+        assert_eq!(t.deadlock(), MS(u64::from(u32::MAX)), "saturated");
+        assert_eq!(t.requested_pending(), MS(u64::from(u32::MAX)));
     }
 
     #[test]

@@ -165,3 +165,19 @@ impl Entry {
         usize::from(c.busy.is_some()) + usize::from(c.terminate.is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A monitor of 10 000 resources pays an entry 10 000 times.
+    #[test]
+    fn an_entry_is_at_most_72_bytes() {
+        let (entry, machine) = (
+            size_of::<super::Entry>(),
+            size_of::<crate::machine::ResourceMachine>(),
+        );
+        assert!(
+            entry <= 72 && machine <= 24,
+            "expected an entry of at most 72 bytes (its machine 24); got {entry} ({machine})"
+        );
+    }
+}

@@ -51,6 +51,7 @@ pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
 use crate::beat::Beat;
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{Operation, Report, ResourceMachine, ResourceState, Timeouts};
+use crate::table;
 use crate::types::{Cause, EntryPoint, ExitState, ResourceId, ResourceInfo};
 use entry::{Entry, Superseded};
 use timers::{TimerKey, TimerKind, Timers};
@@ -149,8 +150,8 @@ impl MonitorState {
     /// Adds a resource, `Offline`.
     pub(crate) fn add(&mut self, name: Arc<str>, timeouts: Timeouts) -> ResourceId {
         let id = ResourceId(self.entries.len());
-        self.entries
-            .push(Some(Entry::new(name, ResourceMachine::new(timeouts))));
+        let entry = Entry::new(name, ResourceMachine::new(timeouts));
+        table::push(&mut self.entries, Some(entry));
         self.timers.grow(self.entries.len());
         id
     }

@@ -13,6 +13,8 @@
 use std::cmp::Ordering;
 use std::time::Duration;
 
+use crate::table;
+
 /// What a timer is for; one of each per resource at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum TimerKind {
@@ -69,10 +71,14 @@ fn nanos(d: Duration) -> u64 {
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
-    /// The deadline in nanoseconds (saturated): 24-byte nodes.
+    /// The deadline in nanoseconds (saturated).
     at: u64,
-    /// Arming order: equal deadlines fire first armed, first fired.
-    seq: u64,
+    /// Arming order: equal deadlines fire first armed, first fired. It
+    /// wraps after 2^32 arms, which only upsets that order between two
+    /// timers of the same deadline armed that far apart: the heap is
+    /// ordered by `at` whatever the ties say. 32 bits, for 16-byte nodes
+    /// (a pending resource's heartbeat is one).
+    seq: u32,
     slot: u32,
 }
 
@@ -88,7 +94,7 @@ pub(crate) struct Timers {
     heap: Vec<Node>,
     /// By key slot: the index of its node in `heap`, or [`NONE`].
     pos: Vec<u32>,
-    seq: u64,
+    seq: u32,
 }
 
 impl Timers {
@@ -96,6 +102,8 @@ impl Timers {
     pub(crate) fn grow(&mut self, resources: usize) {
         let slots = resources * TimerKind::COUNT;
         if self.pos.len() < slots {
+            let more = slots - self.pos.len();
+            table::reserve(&mut self.pos, more);
             self.pos.resize(slots, NONE);
         }
     }
@@ -122,7 +130,7 @@ impl Timers {
     pub(crate) fn set(&mut self, key: TimerKey, at: Duration) -> bool {
         let slot = key.slot();
         debug_assert!(slot < self.pos.len(), "timer of an unknown resource");
-        self.seq += 1;
+        self.seq = self.seq.wrapping_add(1);
         let node = Node {
             at: nanos(at),
             seq: self.seq,
@@ -131,7 +139,7 @@ impl Timers {
         let p = self.pos[slot];
         let at_root = if p == NONE {
             let i = self.heap.len();
-            self.heap.push(node);
+            table::push(&mut self.heap, node);
             self.pos[slot] = i as u32;
             self.sift_up(i)
         } else {
