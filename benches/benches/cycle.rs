@@ -5,6 +5,12 @@
 //! `pthread_create` + `AtomicBool` + `pthread_join` (the floor: clusworker is
 //! built on exactly these calls), `std::thread::spawn` + `Arc<AtomicBool>` +
 //! `join`, and `std::thread::scope` with a borrowed `AtomicBool`.
+//!
+//! `clusworker_diagnostics` is the same cycle with the list of live
+//! workers on (`clusworker::diagnostics`: the entry linked and unlinked,
+//! the request's time recorded by a callback); `raw_pthread_named` is the
+//! floor plus the one `pthread_setname_np` every clusworker thread makes
+//! (an unnamed one is named `clusworker`).
 
 use std::ffi::c_void;
 use std::hint::spin_loop;
@@ -31,17 +37,54 @@ extern "C" fn poll_flag(arg: *mut c_void) -> *mut c_void {
     ptr::null_mut()
 }
 
-fn raw_pthread() {
+extern "C" fn poll_flag_named(arg: *mut c_void) -> *mut c_void {
+    clusworker_posix::thread::set_current_name(c"raw");
+    poll_flag(arg)
+}
+
+fn raw_cycle(start: extern "C" fn(*mut c_void) -> *mut c_void) {
     let flag = AtomicBool::new(false);
     let arg = ptr::from_ref(&flag).cast_mut().cast::<c_void>();
     // SAFETY: `flag` outlives the thread, which is joined before it drops.
-    let th = unsafe { RawThread::spawn(poll_flag, arg) };
+    let th = unsafe { RawThread::spawn(start, arg) };
     flag.store(true, Release);
     th.join();
 }
 
+fn raw_pthread() {
+    raw_cycle(poll_flag);
+}
+
+fn raw_pthread_named() {
+    raw_cycle(poll_flag_named);
+}
+
 fn clusworker() {
     let worker = Worker::spawn(|ctx| {
+        while !ctx.check_terminate() {
+            spin_loop();
+        }
+    })
+    .expect("spawn a worker");
+    assert_eq!(worker.terminate(), Terminate::First);
+    worker.join().expect("the routine does not panic");
+}
+
+/// The cycle with the diagnostics list on for this worker (it is read
+/// when the worker's thread starts, so turning it off after the join
+/// leaves the other rows unlisted).
+fn clusworker_diagnostics() {
+    clusworker::diagnostics::enable();
+    clusworker();
+    clusworker::diagnostics::disable();
+}
+
+/// The cycle of a routine that registers a callback on terminate (no
+/// list): what the list's own callback costs, or saves, on its own.
+fn clusworker_on_terminate() {
+    let worker = Worker::spawn(|ctx| {
+        let mut cb = std::pin::pin!(ctx.on_terminate(|| {}));
+        cb.as_mut().register();
         while !ctx.check_terminate() {
             spin_loop();
         }
@@ -78,7 +121,10 @@ fn std_scope() {
 /// The rows, in the order of the tables.
 const ROWS: &[(&str, fn())] = &[
     ("clusworker", clusworker),
+    ("clusworker_diagnostics", clusworker_diagnostics),
+    ("clusworker_on_terminate", clusworker_on_terminate),
     ("raw_pthread", raw_pthread),
+    ("raw_pthread_named", raw_pthread_named),
     ("std_thread_spawn", std_spawn),
     ("std_thread_scope", std_scope),
 ];
