@@ -9,7 +9,7 @@
 //!   resource code or hooks under it, and never starts a thread: the calls
 //!   decided are submitted to the [`CallThreads`] after it is released.
 //! - The timer thread waits on [`Driver::timer`] until the earliest
-//!   deadline, then fires the due timers in batches of [`BATCH`], with a
+//!   deadline, then fires the due timers in batches of [`BATCH`](timer::BATCH), with a
 //!   fresh `now` for each and the lock released between batches, so a
 //!   storm of expiries never holds the lock for long; the calls a burst
 //!   decides are submitted when it is over. Only a timer that

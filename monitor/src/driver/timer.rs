@@ -11,7 +11,7 @@ use super::Driver;
 use super::later::Later;
 
 /// How many due timers the timer thread handles per turn of the lock.
-const BATCH: usize = 64;
+pub(super) const BATCH: usize = 64;
 
 impl Driver {
     /// The timer thread: fires what is due, sleeps until the next deadline,
