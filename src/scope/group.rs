@@ -66,10 +66,11 @@ pub(super) struct Member {
     word: NonNull<WorkerWord<Park>>,
     block: NonNull<()>,
     /// `finish_block::<T>`.
-    finish: unsafe fn(NonNull<()>) -> Option<Box<dyn Any + Send>>,
+    finish: unsafe fn(NonNull<()>, bool) -> Option<Box<dyn Any + Send>>,
     thread: Option<Thread>,
     /// `pthread_join` failed (it cannot, short of a bug): the thread may
-    /// still touch the block after the exit, so the block is leaked.
+    /// still touch the block after the exit, so the block is leaked (its
+    /// result taken out all the same).
     leak: bool,
 }
 
@@ -94,14 +95,18 @@ impl Member {
     }
 }
 
-/// Takes an un-joined result out of the block, then frees it: the panic's
-/// payload is returned, a value is dropped (quietly: see `quiet`).
+/// Takes an un-joined result out of the block, then frees it (if `free`):
+/// the panic's payload is returned, a value is dropped (quietly: see
+/// `quiet`). Whoever frees the block later (a deadline's timer holding a
+/// share, see `deadline`) finds no `T` in it: a `T` that borrows is never
+/// dropped after the scope.
 ///
 /// # Safety
 ///
-/// `block` is a `Header<T>` made by `spawn_unchecked`, whose thread was
-/// joined and which nothing else uses; called once.
-unsafe fn finish_block<T>(block: NonNull<()>) -> Option<Box<dyn Any + Send>> {
+/// `block` is a `Header<T>` made by `spawn_unchecked`, whose routine has
+/// exited and which nothing else uses but, when `free` is false, its
+/// thread's last steps; with `free`, its thread was joined. Called once.
+unsafe fn finish_block<T>(block: NonNull<()>, free: bool) -> Option<Box<dyn Any + Send>> {
     let header = block.cast::<Header<T>>();
     // SAFETY: alive until the free below (caller's contract).
     let payload = match unsafe { header.as_ref() }.cell.take() {
@@ -113,9 +118,11 @@ unsafe fn finish_block<T>(block: NonNull<()>) -> Option<Box<dyn Any + Send>> {
         // Joined through its handle: nothing left.
         Err(_) => None,
     };
-    // SAFETY: the thread was joined and nobody else uses the block
-    // (caller's contract): this is its one free.
-    unsafe { Header::free(header) };
+    if free {
+        // SAFETY: the thread was joined and nobody else uses the block
+        // (caller's contract): this is its one free.
+        unsafe { Header::free(header) };
+    }
     payload
 }
 
@@ -233,12 +240,9 @@ impl Group {
         };
         let mut first: Option<Box<dyn Any + Send>> = None;
         for m in members {
-            if m.leak {
-                continue;
-            }
-            // SAFETY: joined by `join_all`, nobody else uses it, and the
-            // list held it once: this is its one `finish`.
-            let Some(payload) = (unsafe { (m.finish)(m.block) }) else {
+            // SAFETY: exited, and joined by `join_all` unless `leak`;
+            // nobody else uses it; the list held it once: its one `finish`.
+            let Some(payload) = (unsafe { (m.finish)(m.block, !m.leak) }) else {
                 continue;
             };
             match first {
