@@ -160,3 +160,21 @@ fn a_pool_routines_children_are_terminated_with_its_job() {
     let report = pool.shutdown(GIVE_UP);
     assert!(report.abandoned.is_empty());
 }
+
+#[test]
+fn children_borrow_the_parents_locals() {
+    let _w = watchdog("children_borrow_the_parents_locals");
+    let parent = Worker::spawn(|ctx| {
+        let mut halves = [0u32; 2];
+        let input: Vec<u32> = (1..=10).collect();
+        ctx.scope(|s| {
+            let (a, b) = halves.split_at_mut(1);
+            let (x, y) = input.split_at(5);
+            s.spawn(move |_| a[0] = x.iter().sum()).expect("spawn");
+            s.spawn(move |_| b[0] = y.iter().sum()).expect("spawn");
+        });
+        halves
+    })
+    .expect("spawn");
+    assert_eq!(parent.join().expect("no panic"), [15, 40]);
+}
