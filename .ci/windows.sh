@@ -87,7 +87,8 @@ cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test monitor --test monitor_concurrency --test monitor_escalation \
   --test monitor_idle --test monitor_polls \
   --test exited_future --test terminated_future --test async_no_alloc \
-  --test inline_waker --test drop_panics --test callback --test deadline "$@"
+  --test inline_waker --test drop_panics --test callback --test deadline \
+  --test diagnostics --test scope --test scope_children "$@"
 
 step "the C ABI (clusworker-capi) called from Rust, under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-capi --tests "$@"

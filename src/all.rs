@@ -48,6 +48,7 @@ pub fn terminate_all<T>(workers: &[&Worker<T>], timeout: Duration) -> Result<(),
 pub fn wait_all<T>(workers: &[&Worker<T>], timeout: Duration) -> Result<(), NotExited> {
     let deadline = Instant::now().checked_add(timeout);
     let mut pending = Vec::new();
+    let mut names = Vec::new();
     for (i, w) in workers.iter().enumerate() {
         let left = match deadline {
             Some(d) => d.saturating_duration_since(Instant::now()),
@@ -55,12 +56,13 @@ pub fn wait_all<T>(workers: &[&Worker<T>], timeout: Duration) -> Result<(), NotE
         };
         if w.wait_timeout(left).is_err() {
             pending.push(i);
+            names.push(w.name().map(str::to_owned));
         }
     }
     if pending.is_empty() {
         Ok(())
     } else {
-        Err(NotExited { pending })
+        Err(NotExited { pending, names })
     }
 }
 
@@ -68,6 +70,8 @@ pub fn wait_all<T>(workers: &[&Worker<T>], timeout: Duration) -> Result<(), NotE
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NotExited {
     pending: Vec<usize>,
+    /// `names[i]` is the name of the worker at `pending[i]`.
+    names: Vec<Option<String>>,
 }
 
 impl NotExited {
@@ -76,16 +80,48 @@ impl NotExited {
     pub fn pending(&self) -> &[usize] {
         &self.pending
     }
+
+    /// The names ([`Worker::name`]) of the workers still running, in the
+    /// order of [`pending`](Self::pending); `None` for an unnamed one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use clusworker::{Builder, wait_all};
+    /// let (release, released) = std::sync::mpsc::channel::<()>();
+    /// let quick = Builder::new().name("quick".into()).spawn(|_| ())?;
+    /// let slow = Builder::new().name("slow".into()).spawn(move |_| {
+    ///     let _ = released.recv();
+    /// })?;
+    /// quick.wait().unwrap();
+    /// let err = wait_all(&[&quick, &slow], Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.pending(), [1]);
+    /// assert_eq!(err.names().collect::<Vec<_>>(), [Some("slow")]);
+    /// assert!(err.to_string().contains("slow"));
+    /// drop(release);
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = Option<&str>> {
+        self.names.iter().map(Option::as_deref)
+    }
 }
 
 impl fmt::Display for NotExited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} worker(s) did not exit before the deadline: {:?}",
-            self.pending.len(),
-            self.pending
-        )
+            "{} worker(s) did not exit before the deadline: [",
+            self.pending.len()
+        )?;
+        for (n, (i, name)) in self.pending.iter().zip(self.names()).enumerate() {
+            let sep = if n == 0 { "" } else { ", " };
+            match name {
+                Some(name) => write!(f, "{sep}{i} ({name})")?,
+                None => write!(f, "{sep}{i}")?,
+            }
+        }
+        f.write_str("]")
     }
 }
 

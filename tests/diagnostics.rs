@@ -251,3 +251,33 @@ fn an_unnamed_workers_thread_is_named_clusworker_not_after_its_spawner() {
     let seen = spawner.join().expect("the spawner does not panic");
     assert_eq!(seen.as_deref(), Some("clusworker"));
 }
+
+#[test]
+fn not_exited_names_the_workers_still_running() {
+    let _w = watchdog("not_exited_names_the_workers_still_running");
+    let (open, pass) = gate();
+    let quick = Builder::new()
+        .name("quick".into())
+        .spawn(|_| ())
+        .expect("spawn");
+    let deaf = Builder::new()
+        .name("deaf-to-all".into())
+        .spawn(move |_| {
+            let _ = pass.wait();
+        })
+        .expect("spawn");
+    let unnamed = Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {}).expect("spawn");
+    quick.wait().expect("quick returns by itself");
+    let err = clusworker::wait_all(&[&quick, &deaf, &unnamed], Duration::ZERO)
+        .expect_err("two are still running");
+    assert_eq!(err.pending(), [1, 2]);
+    assert_eq!(err.names().collect::<Vec<_>>(), [Some("deaf-to-all"), None]);
+    let shown = err.to_string();
+    assert!(shown.ends_with(": [1 (deaf-to-all), 2]"), "{shown}");
+    open.open();
+    unnamed.terminate();
+    for w in [quick, deaf] {
+        join(w).expect("the routine does not panic");
+    }
+    join(unnamed).expect("the routine does not panic");
+}
