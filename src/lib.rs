@@ -23,6 +23,9 @@
 //! - [`scope`]: workers that borrow from the caller and stop together
 //!   ([`Scope`], [`ScopedWorker`], [`Builder::spawn_scoped`]); children
 //!   of a routine, terminated with it ([`Context::scope`]).
+//! - [`diagnostics`]: the live workers of the process, where they were
+//!   spawned, how long they have been asked to terminate, their last
+//!   [`Context::progress`] mark; [`Worker::name`].
 //! - [`pool`]: worker routines on a fixed pool of threads.
 //! - [`monitor`]: the Resource Monitor (pending operations, the
 //!   PendingTimeout heartbeat, DeadlockTimeout escalation, events).
