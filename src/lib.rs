@@ -6,7 +6,9 @@
 //!   [`Worker::terminate`], [`Worker::terminate_timeout`],
 //!   [`Worker::wait_timeout`], [`Worker::wait`], [`Worker::join`],
 //!   [`Worker::detach`], [`Worker::state`].
-//! - [`Builder`]: name and stack size; [`SpawnError`].
+//! - [`Builder`]: name, stack size, and a deadline on the worker itself
+//!   ([`Builder::deadline`], [`Builder::timeout`]: .NET `CancelAfter`, Go
+//!   `WithDeadline`; read by [`Context::deadline`]); [`SpawnError`].
 //! - [`Context`]: the routine's side: [`Context::check_terminate`],
 //!   [`Context::sleep`], [`Context::sleep_until`]; [`Terminated`].
 //! - [`terminate_all`] and [`wait_all`] (`ClusWorkersTerminate`);
