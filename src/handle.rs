@@ -11,12 +11,13 @@
 
 /// The shared methods; see the [module docs](self).
 ///
-/// `own` names the type's own-thread check (`fn(&self) -> bool`), `what`
+/// `own` names the type's own-thread check (`fn(&self) -> bool`),
+/// `wait_exit` the first terminator's wait for the exit (`fn(&self)`), `what`
 /// is "worker" or "job", `setup` is a doc-test prelude that binds `w` to a
 /// handle whose routine sleeps until terminate is requested, and ends with
 /// the line that returns `Ok` from the doc test (`end`).
 macro_rules! handle_api {
-    (own = $own:ident, what = $what:literal, setup = $setup:literal, end = $end:literal) => {
+    (own = $own:ident, wait_exit = $wait_exit:ident, what = $what:literal, setup = $setup:literal, end = $end:literal) => {
         /// Requests terminate and returns at once, without waiting for the
         /// routine (C++ `request_stop`, tokio's `cancel`, .NET's `Cancel`),
         /// and says which case it was: [`Request::First`](crate::Request::First)
@@ -107,7 +108,7 @@ macro_rules! handle_api {
         /// after the wait.
         pub fn terminate_with(&self, reason: clusworker_core::Reason) -> crate::Terminate {
             crate::callback::collect_panics(|| {
-                crate::wait::terminate(self.word(), self.$own(), reason)
+                crate::wait::terminate_then(self.word(), self.$own(), reason, || self.$wait_exit())
             })
         }
 

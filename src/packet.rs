@@ -20,6 +20,7 @@ use std::ffi::{CString, c_void};
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::ptr::NonNull;
+use std::sync::atomic::AtomicBool;
 use std::thread;
 
 use clusworker_core::word::{CLAIMED, EXITED};
@@ -56,6 +57,10 @@ pub(crate) struct Header<T> {
     free: unsafe fn(NonNull<Header<T>>),
     /// The worker's name (`Worker::name`), one thin pointer.
     pub(crate) name: Name,
+    /// Set by the one first terminator of a [`Worker`](crate::Worker) once
+    /// it joined the OS thread in place (`Worker::terminate`); then
+    /// `join`, `detach` and `Drop` only release the thread's handle.
+    pub(crate) joined: AtomicBool,
 }
 
 impl<T> Header<T> {
@@ -132,6 +137,7 @@ where
             cell: WorkerCell::new(),
             free: free_packet::<T, F, D>,
             name: Name::new(name),
+            joined: AtomicBool::new(false),
         },
         start: UnsafeCell::new(ManuallyDrop::new(Start {
             routine,

@@ -82,17 +82,32 @@ pub(crate) fn wait_exited(
     word.park_exited(timeout)
 }
 
-/// `terminate`: request, and wait if this call was first. `own` says the
-/// caller is the routine itself, which must not wait.
+/// `terminate`: request, and wait on the word if this call was first.
+/// `own` says the caller is the routine itself, which must not wait.
 pub(crate) fn terminate(word: &WorkerWord<Park>, own: bool, reason: Reason) -> Terminate {
+    terminate_then(word, own, reason, || {
+        // Without a timeout the wait cannot fail.
+        let _ = wait_exited(word, None);
+    })
+}
+
+/// `terminate` whose first caller waits for the exit with `wait_exit` (a
+/// [`Worker`](crate::Worker) joins its OS thread there). Exactly one call
+/// for a word runs `wait_exit`: the one whose request returned `First` or
+/// `AlreadyExited`, when it is not the routine's own thread.
+pub(crate) fn terminate_then(
+    word: &WorkerWord<Park>,
+    own: bool,
+    reason: Reason,
+    wait_exit: impl FnOnce(),
+) -> Terminate {
     if own {
         let _ = word.request_terminate_with(reason);
         return Terminate::OwnThread;
     }
     match word.request_terminate_with(reason) {
         Request::First | Request::AlreadyExited => {
-            // Without a timeout the wait cannot fail.
-            let _ = wait_exited(word, None);
+            wait_exit();
             Terminate::First
         }
         Request::AlreadyRequested(first) => Terminate::AlreadyRequested(first),

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 
 use clusworker_core::{Last, WorkerWord};
@@ -144,8 +145,46 @@ impl<T> Worker<T> {
         self.header().name.as_str()
     }
 
+    /// The first terminator's wait for the exit: the OS join itself, done
+    /// here, in place, and remembered in the block (`joined`), so that
+    /// `join`, `detach` and `Drop` then only release the thread. One sleep
+    /// and one wake-up (the thread's end), where waiting on the word and
+    /// then joining cost two (BENCHMARKS.md, `cycle`). The thread ends just
+    /// after its routine: after the exit is published it only frees what
+    /// the OS gave it and runs thread-local destructors.
+    fn wait_exit_joining(&self) {
+        // SAFETY: `terminate_then` runs this at most once per word (for the
+        // one request that returned `First` or `AlreadyExited`, never on
+        // the worker's own thread), and `join`, `detach` and `Drop`, which
+        // consume the handle, cannot run while this `&self` call does;
+        // after it they see `joined` and only release the thread.
+        let r = unsafe { self.thread.join_in_place() };
+        debug_assert!(r.is_ok(), "{r:?}");
+        // `Relaxed` is enough: the handle's owner reads it after this call
+        // returned, through whatever gave the handle back to it (a move, an
+        // `Arc`, a scope's join), which orders the two.
+        self.header().joined.store(true, Relaxed);
+    }
+
+    /// Has a terminator joined the thread in place already?
+    fn joined(&self) -> bool {
+        self.header().joined.load(Relaxed)
+    }
+
+    /// Joins the thread, or only releases it if a terminator joined it in
+    /// place.
+    fn join_thread(&self, thread: Thread) {
+        let r = if self.joined() {
+            thread.release_joined()
+        } else {
+            thread.join()
+        };
+        debug_assert!(r.is_ok(), "{r:?}");
+    }
+
     crate::handle::handle_api!(
         own = is_own_thread,
+        wait_exit = wait_exit_joining,
         what = "worker",
         setup = "let w = clusworker::Worker::spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {})?;",
         end = "# Ok::<(), clusworker::SpawnError>(())"
@@ -190,8 +229,7 @@ impl<T> Worker<T> {
         // its routine's result is published, and the join synchronises with
         // everything the thread did. Waiting on the word first would cost a
         // second sleep and wake-up.
-        let r = thread.join();
-        debug_assert!(r.is_ok(), "{r:?}");
+        this.join_thread(thread);
         let result = this.header().cell.take();
         // SAFETY: the thread was joined, so nobody else uses the block; the
         // handle is forgotten (`ManuallyDrop`), so this is the one free.
@@ -234,8 +272,7 @@ impl<T> Worker<T> {
                 // The routine already returned: the thread is at most a few
                 // instructions from its end. Join it so that it no longer
                 // touches the block, then free.
-                let r = thread.join();
-                debug_assert!(r.is_ok(), "{r:?}");
+                this.join_thread(thread);
                 // SAFETY: joined; we were last, so this is the one free.
                 unsafe { Header::free(this.header) };
             }
@@ -264,8 +301,7 @@ impl<T> Drop for Worker<T> {
         // SAFETY: `self` is being dropped; the thread is taken once.
         let thread = unsafe { ManuallyDrop::take(&mut self.thread) };
         // The join alone waits for the exit (see `join`).
-        let r = thread.join();
-        debug_assert!(r.is_ok(), "{r:?}");
+        self.join_thread(thread);
         // SAFETY: joined, so nobody else uses the block; this is the one free.
         unsafe { Header::free(self.header) };
     }

@@ -108,6 +108,36 @@ impl Thread {
         }
     }
 
+    /// Waits for the thread to finish and releases its OS resources, as
+    /// [`join`](Self::join), through a shared reference: for a handle whose
+    /// terminate waits with the OS join (one sleep, where waiting on the
+    /// worker word and then joining costs two).
+    ///
+    /// # Safety
+    ///
+    /// Called at most once for the thread, and never after `join` or
+    /// `detach`; once it returned `Ok`, the thread is released: the only
+    /// call left for `self` is [`release_joined`](Self::release_joined).
+    pub unsafe fn join_in_place(&self) -> Result<(), OsError> {
+        // SAFETY: `self.0` is joinable (not yet joined or detached: the
+        // caller's contract).
+        let r = unsafe { libc::pthread_join(self.0, std::ptr::null_mut()) };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(OsError {
+                call: "pthread_join",
+                code: r,
+            })
+        }
+    }
+
+    /// Lets go of a thread that [`join_in_place`](Self::join_in_place)
+    /// joined: nothing is left to release here (`pthread_join` did it).
+    pub fn release_joined(self) -> Result<(), OsError> {
+        Ok(())
+    }
+
     /// Lets the thread release its OS resources by itself when it finishes.
     pub fn detach(self) -> Result<(), OsError> {
         // SAFETY: as in `join`.

@@ -141,6 +141,35 @@ impl Thread {
         waited.and(closed)
     }
 
+    /// Waits for the thread to finish, as [`join`](Self::join), through a
+    /// shared reference: for a handle whose terminate waits with the OS
+    /// wait (one sleep, where waiting on the worker word and then on the
+    /// thread costs two). The handle stays open until
+    /// [`release_joined`](Self::release_joined).
+    ///
+    /// # Safety
+    ///
+    /// Called at most once for the thread, and never after `join` or
+    /// `detach`; once it returned `Ok`, the only call left for `self` is
+    /// [`release_joined`](Self::release_joined) (the POSIX backend's
+    /// contract, kept the same here).
+    pub unsafe fn join_in_place(&self) -> Result<(), OsError> {
+        // SAFETY: the handle is live: `join`, `detach` and `release_joined`
+        // consume `self`.
+        let r = unsafe { WaitForSingleObject(self.handle(), INFINITE) };
+        if r == WAIT_OBJECT_0 {
+            Ok(())
+        } else {
+            Err(OsError::last("WaitForSingleObject"))
+        }
+    }
+
+    /// Closes the handle of a thread that
+    /// [`join_in_place`](Self::join_in_place) waited for.
+    pub fn release_joined(self) -> Result<(), OsError> {
+        close(self.handle())
+    }
+
     /// Lets the thread release its OS resources by itself when it finishes
     /// (closes our handle; the thread object goes when the thread ends).
     pub fn detach(self) -> Result<(), OsError> {

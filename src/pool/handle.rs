@@ -66,8 +66,16 @@ impl<T> PoolWorker<T> {
         is_current(self.word())
     }
 
+    /// The first terminator's wait: on the word (the pool's thread lives
+    /// on after the job).
+    fn wait_exit_on_word(&self) {
+        // Without a timeout the wait cannot fail.
+        let _ = crate::wait::wait_exited(self.word(), None);
+    }
+
     crate::handle::handle_api!(
         own = is_own_job,
+        wait_exit = wait_exit_on_word,
         what = "job",
         setup = "let pool = clusworker::pool::Pool::new(1)?;\nlet w = pool.spawn(|ctx| while ctx.sleep(std::time::Duration::MAX).is_ok() {});",
         end = "# Ok::<(), clusworker::SpawnError>(())"
