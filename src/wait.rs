@@ -28,7 +28,11 @@ use crate::sys::Park;
 #[non_exhaustive]
 pub enum Terminate {
     /// This call made the terminate request, and waited until the routine
-    /// returned (it may have returned before the call).
+    /// returned (it may have returned before the call). A
+    /// [`Worker`](crate::Worker)'s terminate waits with the OS join, so its
+    /// thread has ended too, thread-local destructors included: a
+    /// destructor that waits for something the terminating thread holds
+    /// would wait forever, as it would in `join`.
     First,
     /// Another call had already made the request, for the [`Reason`] this
     /// holds (the first request's); this one returned at once, without
