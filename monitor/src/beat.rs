@@ -183,6 +183,20 @@ impl Beat {
         }
     }
 
+    /// How long from now until the PendingTimeout runs out if no heartbeat
+    /// comes, or `None` once closed. From the word's stamp and a coarse
+    /// clock read, on the early side: `now` is taken at the latest it can
+    /// be, and the margin of the lock-free path is taken off.
+    pub(crate) fn left(&self) -> Option<Duration> {
+        let seen = self.read()?;
+        let (reading, resolution) = sync::coarse();
+        let since = (reading.as_nanos() as u64).saturating_sub(self.origin);
+        let upper = (since + 2 * resolution.as_nanos() as u64).div_ceil(1_000_000);
+        let age = (upper as u32).wrapping_sub(seen.stamp) as i32;
+        let left = i64::from(self.timeout_ms) - i64::from(age.max(0)) - MARGIN_MS;
+        Some(Duration::from_millis(left.max(0) as u64))
+    }
+
     /// The last heartbeat, or `None` once closed.
     pub(crate) fn read(&self) -> Option<Seen> {
         let word = self.word.load(Relaxed);

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::beat::Beat;
 use crate::error::StatusError;
@@ -177,6 +178,51 @@ impl StatusHandle {
     pub fn signal_failure(&self, code: u32) -> Result<(), StatusError> {
         self.sink
             .signal_failure(self.resource, self.generation, code)
+    }
+
+    /// How long the worker has, from now, before its next report is due:
+    /// what is left of the PendingTimeout since the last heartbeat (or
+    /// since the operation began), on the early side by a few
+    /// milliseconds. `None` when the operation is over, or for a handle
+    /// given outside a pending operation. systemd hands its services the
+    /// same thing as `WATCHDOG_USEC`; a worker that reports every half of
+    /// it never expires.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use std::time::Duration;
+    /// use clusworker_monitor::{Monitor, Outcome, Resource, ResourceState, StatusHandle, Timeouts};
+    ///
+    /// /// Goes pending and leaves the reporting to the caller.
+    /// #[derive(Default)]
+    /// struct Slow(Mutex<Option<StatusHandle>>);
+    /// impl Resource for Slow {
+    ///     fn online(&self, status: StatusHandle) -> Outcome {
+    ///         *self.0.lock().unwrap() = Some(status);
+    ///         Outcome::Pending
+    ///     }
+    ///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn terminate(&self) {}
+    /// }
+    ///
+    /// let monitor = Monitor::start()?;
+    /// let slow = std::sync::Arc::new(Slow::default());
+    /// let timeouts = Timeouts::new(Duration::from_secs(60), Duration::from_secs(60))?;
+    /// let id = monitor.add_with_timeouts("slow", slow.clone(), timeouts);
+    /// monitor.online(id)?;
+    /// let status = slow.0.lock().unwrap().take().unwrap();
+    /// let due = status.report_due_in().expect("pending");
+    /// assert!(due <= Duration::from_secs(60));
+    /// status.report(ResourceState::OnlinePending, 1)?; // a heartbeat
+    /// assert!(status.report_due_in().expect("still pending") <= Duration::from_secs(60));
+    /// status.report(ResourceState::Online, 2)?; // done
+    /// assert_eq!(status.report_due_in(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report_due_in(&self) -> Option<Duration> {
+        self.beat.as_ref()?.left()
     }
 
     /// The resource this handle reports for.
