@@ -28,8 +28,6 @@ mod fixture;
 #[path = "loom_driver/models.rs"]
 mod models;
 
-use std::process::Command;
-
 use clusworker_monitor::loom::Mutant;
 
 use models::{
@@ -74,34 +72,10 @@ fn drop_lets_go_of_a_resource_that_holds_its_status_handle() {
 
 // ----- the mutants ---------------------------------------------------------
 
-/// Runs the ignored test `name` in a child process; asserts it failed and
-/// that its output says `expected`.
+/// Runs the ignored test `name` in a child process, which must fail
+/// saying `expected`.
 fn assert_caught(name: &str, expected: &str) {
-    let out = Command::new(std::env::current_exe().expect("own path"))
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run the child test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "the model did NOT catch mutant `{name}`:\n{text}"
-    );
-    assert!(
-        text.contains(expected),
-        "mutant `{name}` failed, but not with `{expected}`:\n{text}"
-    );
-    println!("loom model caught mutant {name}: {expected}");
+    clusworker_test_support::expect_caught(name, expected);
 }
 
 #[test]
