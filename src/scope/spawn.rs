@@ -180,14 +180,15 @@ where
         drop(watch);
         value
     };
-    // SAFETY: the thread's use of `member` (and so of the routine and what
-    // it borrows for `'scope`) and of its `T` ends inside `scope`: the
-    // member is added to the group right below (a push cannot unwind: out
-    // of memory aborts), the scope joins every member's thread before it
-    // returns, on every path (its body's panic is caught; `join_all`
-    // cannot unwind), and frees every block, dropping an un-taken `T`,
-    // still before it returns; and every borrow of `F` and `T` outlives
-    // `'scope`, which outlives that return.
+    // SAFETY: std's `thread::scope` invariant. The scope joins every
+    // member's thread before `scope` (or `Context::scope`) returns, on
+    // every path: the member is in the group right below (a push cannot
+    // unwind: out of memory aborts), the body's panic is caught, and
+    // `join_all` cannot unwind; then it takes every un-joined `T` out and
+    // drops it, still before returning. What `F` and `T` borrow outlives
+    // `'scope`, and since the body takes any `'scope` (higher-ranked),
+    // that is whatever outlives the call to `scope`: alive until after
+    // those joins and drops.
     let (header, thread) = unsafe { builder.spawn_unchecked(member) }?;
     group.add(Member::new(header, thread));
     Ok(ScopedWorker::new(header))
