@@ -17,6 +17,7 @@
 use core::pin::pin;
 
 use clusworker_core::{CallbackHooks, Reason, Request, WorkerCell};
+use clusworker_test_support::expect_caught;
 use clusworker_verification::loom_platform::{Loom, check_model};
 use loom::sync::Mutex;
 use loom::thread::{self, JoinHandle};
@@ -320,41 +321,11 @@ fn the_scope_models_pass_on_the_copy_of_the_shipped_protocol() {
     a_parent_terminate_racing_a_child_spawn::<{ bug::OK }>(Routine::Returns);
 }
 
-/// Runs the ignored test `name` in a child process (a failing loom model
-/// may abort); asserts it failed, saying `expected`.
-fn assert_caught(name: &str, expected: &[&str]) {
-    let out = std::process::Command::new(std::env::current_exe().expect("own path"))
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("run the child test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !out.status.success(),
-        "the model did NOT catch `{name}`:\n{text}"
-    );
-    assert!(
-        expected.iter().any(|e| text.contains(e)),
-        "`{name}` failed, not with any of {expected:?}:\n{text}"
-    );
-    println!("loom model caught mutant {name}: {expected:?}");
-}
-
 #[test]
 fn requesting_the_failed_member_is_caught() {
-    assert_caught(
+    expect_caught(
         "mutant_request_the_failed",
-        &["the failed worker was requested"],
+        "the failed worker was requested",
     );
 }
 
@@ -366,10 +337,7 @@ fn mutant_request_the_failed() {
 
 #[test]
 fn freeing_each_block_after_its_join_is_caught() {
-    assert_caught(
-        "mutant_free_each_after_its_join",
-        &["Causality violation", "used after its free"],
-    );
+    expect_caught("mutant_free_each_after_its_join", "used after its free");
 }
 
 #[test]
@@ -380,7 +348,7 @@ fn mutant_free_each_after_its_join() {
 
 #[test]
 fn reading_the_reason_before_the_push_is_caught() {
-    assert_caught("mutant_read_before_push", &["deadlock"]);
+    expect_caught("mutant_read_before_push", "deadlock");
 }
 
 #[test]
@@ -391,10 +359,7 @@ fn mutant_read_before_push() {
 
 #[test]
 fn freeing_before_the_callbacks_removal_is_caught() {
-    assert_caught(
-        "mutant_free_before_removal",
-        &["Causality violation", "used after its free"],
-    );
+    expect_caught("mutant_free_before_removal", "Causality violation");
 }
 
 #[test]
