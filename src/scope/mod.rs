@@ -1,70 +1,9 @@
 //! Scoped workers: [`scope`], [`Scope`], [`ScopedWorker`]; and children,
 //! [`Context::scope`](crate::Context::scope).
 //!
-//! A scope is std's `thread::scope` whose workers can be told to stop, and
-//! stop together:
-//!
-//! - **Borrowing.** Workers spawned in a scope ([`Scope::spawn`],
-//!   [`Scope::spawn_fallible`], [`Builder::spawn_scoped`](crate::Builder::spawn_scoped))
-//!   may borrow from the caller: no `'static`. The scope joins every one of
-//!   them before [`scope`] returns, whether its body returns or panics.
-//! - **One fails, all stop.** When a worker panics (or, spawned with
-//!   `spawn_fallible`, returns `Err`), every other worker of the scope is
-//!   terminated with [`Reason::SiblingFailed`], once, the failed one
-//!   excepted; workers spawned later start terminated. So does a panic of
-//!   the scope's body (it is a member too).
-//! - **Terminated as a whole.** [`Scope::request_terminate_with`] requests
-//!   every worker, present and future, with one reason;
-//!   [`Scope::reason`] says why the scope was terminated.
-//! - **Children.** [`Context::scope`](crate::Context::scope) opens a scope
-//!   tied to a routine's own worker: when that worker is terminated, the
-//!   scope is, at once, with [`Reason::ParentTerminated`] (a callback on
-//!   the parent, no polling); the routine cannot return before its
-//!   children have exited. Scopes nest.
-//!
-//! # Results: every one, once
-//!
-//! [`ScopedWorker::join`] gives a worker's value or its panic's payload.
-//! What nobody joined, the scope handles after joining every thread:
-//!
-//! - values (an `Err` of `spawn_fallible` included: it is the routine's
-//!   value, and it already stopped the siblings) are dropped;
-//! - panics are re-raised by [`scope`] (as std's `thread::scope` does,
-//!   but with the worker's own payload): the one that terminated the scope
-//!   if it is un-joined, otherwise the first in spawn order; the others
-//!   are dropped (the panic hook reported each). A panic of the body wins
-//!   over them all.
-//!
-//! Nothing is dropped twice: a result is taken once (the core's claim bit)
-//! by `join` or by the scope, never both.
-//!
-//! # Deadlines
-//!
-//! A worker's own: [`Builder::deadline`](crate::Builder::deadline) or
-//! [`Builder::timeout`](crate::Builder::timeout), then
-//! [`spawn_scoped`](crate::Builder::spawn_scoped); a deadline that passes
-//! terminates that worker ([`Reason::DeadlinePassed`]), and is no failure.
-//! A deadline for the scope as a whole is not there yet.
-//!
-//! # Examples
-//!
-//! ```
-//! use std::time::Duration;
-//! use clusworker::Reason;
-//!
-//! let disks = vec!["sda", "sdb", "sdc"];
-//! let outcome = clusworker::scope(|s| {
-//!     for d in &disks {
-//!         // Borrows `disks`: no 'static, no Arc.
-//!         s.spawn(move |ctx| while ctx.sleep(Duration::from_millis(1)).is_ok() { let _ = d; })?;
-//!     }
-//!     let bad = s.spawn_fallible(|_ctx| Err::<(), _>("sdd is missing"))?;
-//!     Ok::<_, clusworker::SpawnError>(bad.join().unwrap())
-//! })?;
-//! // The failure stopped the three others; all were joined.
-//! assert_eq!(outcome, Err("sdd is missing"));
-//! # Ok::<(), clusworker::SpawnError>(())
-//! ```
+//! The contract is on [`scope`], the public entry point; `group` holds
+//! the bookkeeping (and its protocol notes), `spawn` the spawns, `handle`
+//! the handles, `child` [`Context::scope`](crate::Context::scope).
 
 mod child;
 mod group;
@@ -86,7 +25,7 @@ use group::Group;
 pub use handle::ScopedWorker;
 
 /// The scope that [`scope`] (or [`Context::scope`](crate::Context::scope))
-/// gives its body: spawn into it, terminate it. See the [module docs](self).
+/// gives its body: spawn into it, terminate it. See [`scope`].
 ///
 /// `'scope` is the scope's own lifetime, `'env` that of what its workers
 /// borrow (as std's `thread::Scope`).
@@ -97,15 +36,79 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 /// Runs `body` with a [`Scope`], joins every worker spawned in it, and
-/// returns the body's value. See the [module docs](self) for failures and
-/// results.
+/// returns the body's value.
+///
+/// A scope is std's `thread::scope` whose workers can be told to stop, and
+/// stop together:
+///
+/// - **Borrowing.** Workers spawned in a scope ([`Scope::spawn`],
+///   [`Scope::spawn_fallible`], [`Builder::spawn_scoped`](crate::Builder::spawn_scoped))
+///   may borrow from the caller: no `'static`. The scope joins every one of
+///   them before [`scope`] returns, whether its body returns or panics.
+/// - **One fails, all stop.** When a worker panics (or, spawned with
+///   `spawn_fallible`, returns `Err`), every other worker of the scope is
+///   terminated with [`Reason::SiblingFailed`], once, the failed one
+///   excepted; workers spawned later start terminated. So does a panic of
+///   the scope's body (it is a member too).
+/// - **Terminated as a whole.** [`Scope::request_terminate_with`] requests
+///   every worker, present and future, with one reason;
+///   [`Scope::reason`] says why the scope was terminated.
+/// - **Children.** [`Context::scope`](crate::Context::scope) opens a scope
+///   tied to a routine's own worker: when that worker is terminated, the
+///   scope is, at once, with [`Reason::ParentTerminated`] (a callback on
+///   the parent, no polling); the routine cannot return before its
+///   children have exited. Scopes nest.
+///
+/// # Results: every one, once
+///
+/// [`ScopedWorker::join`] gives a worker's value or its panic's payload.
+/// What nobody joined, the scope handles after joining every thread:
+///
+/// - values (an `Err` of `spawn_fallible` included: it is the routine's
+///   value, and it already stopped the siblings) are dropped;
+/// - panics are re-raised by [`scope`] (as std's `thread::scope` does,
+///   but with the worker's own payload): the one that terminated the scope
+///   if it is un-joined, otherwise the first in spawn order; the others
+///   are dropped (the panic hook reported each). A panic of the body wins
+///   over them all.
+///
+/// Nothing is dropped twice: a result is taken once (the core's claim bit)
+/// by `join` or by the scope, never both.
+///
+/// # Deadlines
+///
+/// A worker's own: [`Builder::deadline`](crate::Builder::deadline) or
+/// [`Builder::timeout`](crate::Builder::timeout), then
+/// [`spawn_scoped`](crate::Builder::spawn_scoped); a deadline that passes
+/// terminates that worker ([`Reason::DeadlinePassed`]), and is no failure.
+/// A deadline for the scope as a whole is not there yet.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use clusworker::Reason;
+///
+/// let disks = vec!["sda", "sdb", "sdc"];
+/// let outcome = clusworker::scope(|s| {
+///     for d in &disks {
+///         // Borrows `disks`: no 'static, no Arc.
+///         s.spawn(move |ctx| while ctx.sleep(Duration::from_millis(1)).is_ok() { let _ = d; })?;
+///     }
+///     let bad = s.spawn_fallible(|_ctx| Err::<(), _>("sdd is missing"))?;
+///     Ok::<_, clusworker::SpawnError>(bad.join().unwrap())
+/// })?;
+/// // The failure stopped the three others; all were joined.
+/// assert_eq!(outcome, Err("sdd is missing"));
+/// # Ok::<(), clusworker::SpawnError>(())
+/// ```
 ///
 /// # Panics
 ///
-/// Re-raises the body's panic, or else an un-joined worker's (module
-/// docs), after every worker was joined.
+/// Re-raises the body's panic, or else an un-joined worker's (above),
+/// after every worker was joined.
 ///
-/// # Examples
+/// A smaller example, workers writing into the caller's array:
 ///
 /// ```
 /// let mut totals = [0u64; 2];
