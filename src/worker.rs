@@ -3,9 +3,9 @@
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 
+use clusworker_core::word::JOINED;
 use clusworker_core::{Last, WorkerWord};
 
 use crate::error::JoinOwnThread;
@@ -146,7 +146,7 @@ impl<T> Worker<T> {
     }
 
     /// The first terminator's wait for the exit: the OS join itself, done
-    /// here, in place, and remembered in the block (`joined`), so that
+    /// here, in place, and remembered in the word (`JOINED`), so that
     /// `join`, `detach` and `Drop` then only release the thread. One sleep
     /// and one wake-up (the thread's end), where waiting on the word and
     /// then joining cost two (BENCHMARKS.md, `cycle`). The thread ends just
@@ -160,15 +160,14 @@ impl<T> Worker<T> {
         // after it they see `joined` and only release the thread.
         let r = unsafe { self.thread.join_in_place() };
         debug_assert!(r.is_ok(), "{r:?}");
-        // `Relaxed` is enough: the handle's owner reads it after this call
-        // returned, through whatever gave the handle back to it (a move, an
-        // `Arc`, a scope's join), which orders the two.
-        self.header().joined.store(true, Relaxed);
+        // The word's `JOINED` bit (its docs say why `Relaxed` is enough):
+        // a bit, not a field, so that the block stays one cache line.
+        self.word().mark_joined();
     }
 
     /// Has a terminator joined the thread in place already?
     fn joined(&self) -> bool {
-        self.header().joined.load(Relaxed)
+        self.word().bits() & JOINED != 0
     }
 
     /// Joins the thread, or only releases it if a terminator joined it in

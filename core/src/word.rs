@@ -144,6 +144,14 @@ pub const COMPLETED: u32 = 1 << 8;
 /// then sets `TERMINATE` with the reason's kind (bits 10..=13).
 pub const REQUESTING: u32 = 1 << 9;
 
+/// The handle's owner joined the OS thread in place (a `clusworker`
+/// `Worker`'s first terminator does, with the OS join): set only after the
+/// worker's thread has ended, and read only by the handle's owner, after
+/// the set (the call that set it returned before the owner's next use).
+/// No protocol of the word reads it or waits for it, and it changes no
+/// [`State`].
+pub const JOINED: u32 = 1 << 14;
+
 /// The phase of a worker, as users see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
@@ -458,6 +466,14 @@ impl<P: Platform> WorkerWord<P> {
             P::wait(&self.word, cur, remaining);
             cur = self.word.load(Acquire);
         }
+    }
+
+    /// Sets [`JOINED`]: the OS thread of this word's worker was joined.
+    /// `Relaxed`: it publishes nothing (the join itself orders everything
+    /// the thread did), and its one reader, the handle's owner, comes after
+    /// the setter's call returned.
+    pub fn mark_joined(&self) {
+        self.word.fetch_or(JOINED, Relaxed);
     }
 
     /// Has the routine returned?
