@@ -394,3 +394,49 @@ fn a_scoped_worker_takes_a_builders_deadline() {
         assert_eq!(s.reason(), None, "a deadline is no failure");
     });
 }
+
+#[test]
+fn a_scope_deadline_terminates_present_and_later_workers() {
+    let _w = watchdog("a_scope_deadline_terminates_present_and_later_workers");
+    scope(|s| {
+        let early = s.spawn(until_terminated).expect("spawn");
+        s.terminate_at(std::time::Instant::now() + Duration::from_millis(5))
+            .expect("the clock");
+        assert_eq!(
+            early.join().expect("no panic"),
+            Some(Reason::DeadlinePassed)
+        );
+        assert_eq!(s.reason(), Some(Reason::DeadlinePassed));
+        let late = s.spawn(until_terminated).expect("spawn");
+        assert_eq!(late.join().expect("no panic"), Some(Reason::DeadlinePassed));
+    });
+}
+
+#[test]
+fn a_scope_deadline_still_counts_for_workers_running_after_the_body() {
+    let _w = watchdog("a_scope_deadline_still_counts_for_workers_running_after_the_body");
+    let (tx, rx) = std::sync::mpsc::channel();
+    scope(|s| {
+        let _ = s
+            .spawn(move |ctx| tx.send(until_terminated(ctx)).expect("send"))
+            .expect("spawn");
+        s.terminate_at(std::time::Instant::now() + Duration::from_millis(5))
+            .expect("the clock");
+        // The body returns at once; the worker is still asleep.
+    });
+    assert_eq!(rx.recv().expect("its reason"), Some(Reason::DeadlinePassed));
+}
+
+#[test]
+fn a_scope_ends_without_waiting_for_its_deadline() {
+    let _w = watchdog("a_scope_ends_without_waiting_for_its_deadline");
+    // An hour away: were the clock waited for, the watchdog would fail
+    // the test.
+    let n = AtomicU32::new(0);
+    scope(|s| {
+        s.terminate_at(std::time::Instant::now() + Duration::from_secs(3600))
+            .expect("the clock");
+        let _ = s.spawn(|_| n.fetch_add(1, SeqCst)).expect("spawn");
+    });
+    assert_eq!(n.load(SeqCst), 1);
+}

@@ -72,6 +72,9 @@ pub(super) struct Member {
     /// still touch the block after the exit, so the block is leaked (its
     /// result taken out all the same).
     leak: bool,
+    /// The thread of `Scope::terminate_at`: joined after every other
+    /// member, once requested (it sleeps until its deadline).
+    clock: bool,
 }
 
 // SAFETY: the pointers name worker blocks whose shared parts (the word,
@@ -82,7 +85,7 @@ unsafe impl Send for Inner {}
 impl Member {
     /// The member of a block and thread that `Builder::spawn_unchecked`
     /// made.
-    pub(super) fn new<T: Send>(header: NonNull<Header<T>>, thread: Thread) -> Member {
+    pub(super) fn new<T: Send>(header: NonNull<Header<T>>, thread: Thread, clock: bool) -> Member {
         // SAFETY: the block is alive: only `finish` frees it.
         let word = NonNull::from(unsafe { header.as_ref() }.cell.word());
         Member {
@@ -91,6 +94,7 @@ impl Member {
             finish: finish_block::<T>,
             thread: Some(thread),
             leak: false,
+            clock,
         }
     }
 }
@@ -203,8 +207,26 @@ impl Group {
 
     /// Joins every member's thread, in spawn order, members spawned
     /// meanwhile included (a member can only spawn while it runs, so it is
-    /// met before its end). Cannot unwind.
+    /// met before its end); the clocks last, once the others are joined and
+    /// the clocks requested (a deadline counts until every other member
+    /// ended). Cannot unwind.
     pub(super) fn join_all(&self) {
+        self.join_pass(false);
+        let mut i = 0;
+        loop {
+            let next = self.lock().members.get(i).map(|m| (m.word, m.clock));
+            let Some((word, clock)) = next else { break };
+            if clock {
+                // SAFETY: the block lives until `finish` (module docs).
+                let _ = unsafe { word.as_ref() }.request_terminate();
+            }
+            i += 1;
+        }
+        self.join_pass(true);
+    }
+
+    /// Joins the members that are clocks (or are not).
+    fn join_pass(&self, clocks: bool) {
         let mut i = 0;
         loop {
             let (thread, word) = {
@@ -212,6 +234,10 @@ impl Group {
                 let Some(m) = inner.members.get_mut(i) else {
                     return;
                 };
+                if m.clock != clocks {
+                    i += 1;
+                    continue;
+                }
                 (m.thread.take(), m.word)
             };
             if let Some(thread) = thread {

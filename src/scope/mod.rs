@@ -16,10 +16,13 @@ use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::thread;
+use std::time::{Duration, Instant};
 
 use clusworker_core::{Reason, Request};
 
+use crate::builder::{Builder, SpawnError};
 use crate::callback::collect_panics;
+use crate::context::Context;
 use crate::quiet::drop_quietly;
 use group::Group;
 pub use handle::ScopedWorker;
@@ -77,11 +80,12 @@ pub struct Scope<'scope, 'env: 'scope> {
 ///
 /// # Deadlines
 ///
-/// A worker's own: [`Builder::deadline`](crate::Builder::deadline) or
+/// The scope's: [`Scope::terminate_at`] terminates the whole scope with
+/// [`Reason::DeadlinePassed`]. A worker's own:
+/// [`Builder::deadline`](crate::Builder::deadline) or
 /// [`Builder::timeout`](crate::Builder::timeout), then
 /// [`spawn_scoped`](crate::Builder::spawn_scoped); a deadline that passes
-/// terminates that worker ([`Reason::DeadlinePassed`]), and is no failure.
-/// A deadline for the scope as a whole is not there yet.
+/// terminates that worker, and is no failure.
 ///
 /// # Examples
 ///
@@ -198,6 +202,50 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// ```
     pub fn request_terminate_with(&self, reason: Reason) -> Request {
         collect_panics(|| self.group.terminate(reason, None))
+    }
+
+    /// Terminates the scope at `deadline`, with [`Reason::DeadlinePassed`]
+    /// (unless it was terminated before): every worker in it then, and
+    /// every one spawned later. The deadline counts until every worker
+    /// ended, not only the body. A deadline already past terminates the
+    /// scope at once. Each call adds one (the earliest wins).
+    ///
+    /// It costs a thread of the scope's own, asleep until the deadline
+    /// (its `Builder::deadline`, from the process's one timer), and ended
+    /// by the scope's end.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Self::spawn): that thread could not be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use clusworker::Reason;
+    /// clusworker::scope(|s| {
+    ///     s.terminate_at(Instant::now() + Duration::from_millis(10))?;
+    ///     let w = s.spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {})?;
+    ///     w.join().unwrap(); // ended by the deadline
+    ///     assert_eq!(s.reason(), Some(Reason::DeadlinePassed));
+    ///     Ok::<(), clusworker::SpawnError>(())
+    /// })?;
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    pub fn terminate_at(&'scope self, deadline: Instant) -> Result<(), SpawnError> {
+        let group = self.group();
+        let clock = move |ctx: &Context| {
+            while ctx.sleep(Duration::MAX).is_ok() {}
+            if ctx.reason() == Some(Reason::DeadlinePassed) {
+                // Not `request_terminate_with`: no caller to re-raise a
+                // callback's panic to (dropped, reported by the hook).
+                let _ = group.terminate(Reason::DeadlinePassed, None);
+            }
+        };
+        let builder = Builder::new()
+            .name("scope-deadline".into())
+            .deadline(deadline);
+        spawn::spawn_member(builder, self, clock, |_| false, true).map(drop)
     }
 
     /// [`request_terminate_with`](Self::request_terminate_with)

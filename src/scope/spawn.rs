@@ -111,7 +111,7 @@ impl Builder {
         F: FnOnce(&Context) -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        spawn_member(self, scope, routine, |_| false)
+        spawn_member(self, scope, routine, |_| false, false)
     }
 
     /// [`Scope::spawn_fallible`] with this builder's name and stack size.
@@ -129,7 +129,7 @@ impl Builder {
         T: Send + 'scope,
         E: Send + 'scope,
     {
-        spawn_member(self, scope, routine, Result::is_err)
+        spawn_member(self, scope, routine, Result::is_err, false)
     }
 }
 
@@ -154,12 +154,13 @@ impl Drop for Watch<'_> {
 }
 
 /// Starts `routine` as a member of `scope`; `fails` says which of its
-/// values count as a failure.
-fn spawn_member<'scope, F, T>(
+/// values count as a failure; a `clock` is joined last (`join_all`).
+pub(super) fn spawn_member<'scope, F, T>(
     builder: Builder,
     scope: &'scope Scope<'scope, '_>,
     routine: F,
     fails: fn(&T) -> bool,
+    clock: bool,
 ) -> Result<ScopedWorker<'scope, T>, SpawnError>
 where
     F: FnOnce(&Context) -> T + Send + 'scope,
@@ -190,6 +191,6 @@ where
     // that is whatever outlives the call to `scope`: alive until after
     // those joins and drops.
     let (header, thread) = unsafe { builder.spawn_unchecked(member) }?;
-    group.add(Member::new(header, thread));
+    group.add(Member::new(header, thread, clock));
     Ok(ScopedWorker::new(header))
 }
