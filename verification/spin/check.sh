@@ -168,13 +168,13 @@ core/src/cell.rs|self.word.fetch_or(CLAIMED) & CLAIMED != 0
 core/src/cell.rs|self.word.fetch_or(RELEASED)
 core/src/cell.rs|old & RELEASED == 0 && old & COMPLETED != 0
 core/src/until.rs|if this.word.bits() & mask != 0 {
-core/src/until.rs|word.fetch_or(ASYNC_WAITER) & mask != 0
+core/src/until.rs|word.fetch_or(ASYNC_WAITER, AcqRel) & mask != 0
 core/src/word.rs|self.waiters.wake(TERMINATE);
 core/src/waiters.rs|if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
 core/src/waiters.rs|while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
 core/src/waiters.rs|P::wait(&self.lock, LOCKED | CONTENDED, None);
 core/src/waiters.rs|if cur & CONTENDED != 0 {
-core/src/waiters.rs|if taken < BATCH {
+core/src/waiters.rs|if is_call && taken > 0 || taken == BATCH {
 EOF
   [ "$stale" -eq 0 ] || echo "WARNING: the Rust code moved; review the .pml models and README.md"
 fi
