@@ -189,7 +189,9 @@ impl Builder {
             // SAFETY: our caller's contract is `spawn_unchecked`'s.
             None => unsafe { packet::spawn_unchecked(routine, name, self.stack_size, ()) },
             // SAFETY: as above.
-            Some(timer) => unsafe { packet::spawn_unchecked(routine, name, self.stack_size, timer) },
+            Some(timer) => unsafe {
+                packet::spawn_unchecked(routine, name, self.stack_size, timer)
+            },
         };
         spawned.map_err(|e| SpawnError::Os {
             call: e.call,

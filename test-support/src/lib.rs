@@ -38,10 +38,10 @@ mod bounds;
 mod drops;
 mod gate;
 mod mutant;
-mod panics;
-pub mod park;
 #[cfg(unix)]
 pub mod pacemaker;
+mod panics;
+pub mod park;
 mod race;
 mod watchdog;
 
