@@ -281,3 +281,36 @@ fn not_exited_names_the_workers_still_running() {
     }
     join(unnamed).expect("the routine does not panic");
 }
+
+#[test]
+fn a_scoped_worker_is_listed_with_its_callers_spawn_site() {
+    let _w = watchdog("a_scoped_worker_is_listed_with_its_callers_spawn_site");
+    let _s = serial();
+    diagnostics::enable();
+    let (started_tx, started) = mpsc::channel();
+    clusworker::scope(|s| {
+        let line = line!() + 3;
+        let worker = Builder::new()
+            .name("scoped-one".into())
+            .spawn_scoped(s, move |ctx| {
+                started_tx.send(()).unwrap();
+                while ctx.sleep(Duration::MAX).is_ok() {}
+            });
+        let worker = worker.expect("spawn");
+        started.recv().expect("the routine started");
+        let seen = listed("scoped-one");
+        assert_eq!(seen.len(), 1, "expected the worker listed once: {seen:?}");
+        assert_eq!(
+            seen[0].site.file(),
+            file!(),
+            "the spawn site is the caller's"
+        );
+        assert_eq!(
+            seen[0].site.line(),
+            line,
+            "the line of the `spawn_scoped` call"
+        );
+        let _ = worker.request_terminate();
+        worker.join().expect("the routine does not panic");
+    });
+}

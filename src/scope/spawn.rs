@@ -36,6 +36,7 @@ impl<'scope> Scope<'scope, '_> {
     /// assert_eq!(counts, [1; 4]);
     /// # Ok::<(), clusworker::SpawnError>(())
     /// ```
+    #[track_caller]
     pub fn spawn<F, T>(&'scope self, routine: F) -> Result<ScopedWorker<'scope, T>, SpawnError>
     where
         F: FnOnce(&Context) -> T + Send + 'scope,
@@ -67,6 +68,7 @@ impl<'scope> Scope<'scope, '_> {
     /// })?;
     /// # Ok::<(), clusworker::SpawnError>(())
     /// ```
+    #[track_caller]
     pub fn spawn_fallible<F, T, E>(
         &'scope self,
         routine: F,
@@ -102,6 +104,7 @@ impl Builder {
     /// })?;
     /// # Ok::<(), clusworker::SpawnError>(())
     /// ```
+    #[track_caller]
     pub fn spawn_scoped<'scope, F, T>(
         self,
         scope: &'scope Scope<'scope, '_>,
@@ -119,6 +122,7 @@ impl Builder {
     /// # Errors
     ///
     /// As [`Builder::spawn`].
+    #[track_caller]
     pub fn spawn_scoped_fallible<'scope, F, T, E>(
         self,
         scope: &'scope Scope<'scope, '_>,
@@ -155,6 +159,7 @@ impl Drop for Watch<'_> {
 
 /// Starts `routine` as a member of `scope`; `fails` says which of its
 /// values count as a failure; a `clock` is joined last (`join_all`).
+#[track_caller]
 pub(super) fn spawn_member<'scope, F, T>(
     builder: Builder,
     scope: &'scope Scope<'scope, '_>,
