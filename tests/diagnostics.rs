@@ -314,3 +314,53 @@ fn a_scoped_worker_is_listed_with_its_callers_spawn_site() {
         worker.join().expect("the routine does not panic");
     });
 }
+
+/// A resource whose online is a named worker that reports checkpoint 7,
+/// then waits until it is told to finish.
+struct Reporting {
+    worker: Mutex<Option<Worker<()>>>,
+    started: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+impl clusworker::monitor::Resource for Reporting {
+    fn online(&self, status: clusworker::monitor::StatusHandle) -> clusworker::monitor::Outcome {
+        let started = self.started.lock().unwrap().take().expect("one online");
+        let worker = Builder::new()
+            .name("monitored-one".into())
+            .spawn(move |ctx| {
+                let _ = status.report(clusworker::monitor::ResourceState::OnlinePending, 7);
+                started.send(()).unwrap();
+                while ctx.sleep(Duration::MAX).is_ok() {}
+            })
+            .expect("spawn");
+        *self.worker.lock().unwrap() = Some(worker);
+        clusworker::monitor::Outcome::Pending
+    }
+    fn offline(&self, _: clusworker::monitor::StatusHandle) -> clusworker::monitor::Outcome {
+        clusworker::monitor::Outcome::Done
+    }
+    fn terminate(&self) {
+        drop(self.worker.lock().unwrap().take());
+    }
+}
+
+#[test]
+fn a_monitor_workers_last_checkpoint_is_its_progress_mark() {
+    let _w = watchdog("a_monitor_workers_last_checkpoint_is_its_progress_mark");
+    let _s = serial();
+    diagnostics::enable();
+    let (started_tx, started) = mpsc::channel();
+    let resource = std::sync::Arc::new(Reporting {
+        worker: Mutex::new(None),
+        started: Mutex::new(Some(started_tx)),
+    });
+    let monitor = clusworker::monitor::Monitor::start().expect("a monitor");
+    let id = monitor.add("reporting", std::sync::Arc::clone(&resource));
+    monitor.online(id).expect("online");
+    started.recv().expect("the worker reported");
+    let seen = listed("monitored-one");
+    assert_eq!(seen.len(), 1, "expected the worker listed once: {seen:?}");
+    assert_eq!(seen[0].progress, 7, "the checkpoint it reported");
+    monitor.terminate(id).expect("terminate");
+    assert_eq!(listed("monitored-one"), [], "unlisted once terminated");
+}

@@ -104,6 +104,7 @@ mod deadline;
 pub mod guide;
 mod hooks;
 mod platform;
+pub mod progress;
 mod reason;
 pub mod registry;
 mod until;

@@ -112,6 +112,9 @@ impl StatusHandle {
     /// [`StatusError`]: the report broke a rule (nothing changed), or the
     /// operation is over. [`StatusError::exit_state`] says whether to go on.
     pub fn report(&self, state: ResourceState, checkpoint: u32) -> Result<ExitState, StatusError> {
+        // The diagnostics list's mark of the reporting thread: one load
+        // while the list is off.
+        clusworker_core::progress::mark(u64::from(checkpoint));
         // A heartbeat: one compare-and-swap on the operation's word, and a
         // coarse clock read. Anything else (or a heartbeat the word cannot
         // judge) decides under the monitor's lock.

@@ -68,6 +68,8 @@ use list::{ENABLED, LIST, Listed, requested_after};
 /// Turns the list on: every worker spawned from now on is listed while
 /// its routine runs. Workers spawned before are not.
 pub fn enable() {
+    // The monitor's reports mark the worker's checkpoint through it.
+    clusworker_core::progress::set_hook(progress::mark_this_thread);
     ENABLED.store(true, Relaxed);
 }
 

@@ -42,3 +42,9 @@ impl Context {
         MARK.with(|m| m.store(mark, Relaxed));
     }
 }
+
+/// The calling thread's mark, for `clusworker_core::progress`'s hook (the
+/// monitor's reports mark their checkpoints through it).
+pub(super) fn mark_this_thread(mark: u64) {
+    MARK.with(|m| m.store(mark, Relaxed));
+}
