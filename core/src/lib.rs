@@ -103,6 +103,7 @@ mod cell;
 mod deadline;
 pub mod guide;
 mod hooks;
+mod lock;
 mod platform;
 pub mod progress;
 mod reason;

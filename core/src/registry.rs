@@ -11,7 +11,7 @@
 //! # The lock
 //!
 //! The head and every linked entry's links are touched only under a small
-//! lock: one [`AtomicWord`] with the platform's
+//! lock, the core's `lock` module's: one [`AtomicWord`](crate::AtomicWord) with the platform's
 //! [`wait`](Platform::wait)/[`wake_all`](Platform::wake_all) for
 //! contention, the futex mutex of the waiters' list (`0` free, `LOCKED`
 //! held, `LOCKED | CONTENDED` held with someone maybe blocked). Taking it
@@ -38,16 +38,13 @@
 use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::ptr;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use crate::platform::{AtomicWord, Platform, SlotCell};
-
-const LOCKED: u32 = 1;
-const CONTENDED: u32 = 2;
+use crate::lock::{LockGuard, WordLock};
+use crate::platform::{Platform, SlotCell};
 
 /// The list; see the [module docs](self).
 pub struct Registry<P: Platform, T> {
-    lock: P::Word,
+    lock: WordLock<P>,
     head: P::Cell<*const Entry<P, T>>,
 }
 
@@ -105,28 +102,6 @@ impl<P: Platform, T> Entry<P, T> {
     }
 }
 
-/// The lock, held: releases on drop.
-struct Guard<'a, P: Platform, T> {
-    registry: &'a Registry<P, T>,
-}
-
-impl<P: Platform, T> Drop for Guard<'_, P, T> {
-    fn drop(&mut self) {
-        let lock = &self.registry.lock;
-        // Swap in 0 with CASes (the trait has no `swap`). Success
-        // `Release`: the next holder sees every use made under the lock
-        // (`Relaxed`: both `loom_diagnostics` models report a causality
-        // violation). Failure `Relaxed`: the value only feeds the next try.
-        let mut cur = LOCKED;
-        while let Err(actual) = lock.compare_exchange(cur, 0, Release, Relaxed) {
-            cur = actual;
-        }
-        if cur & CONTENDED != 0 {
-            P::wake_all(lock);
-        }
-    }
-}
-
 impl<P: Platform, T> Default for Registry<P, T> {
     fn default() -> Self {
         Self::new()
@@ -137,22 +112,13 @@ impl<P: Platform, T> Registry<P, T> {
     /// An empty registry.
     pub fn new() -> Self {
         Registry {
-            lock: P::Word::new(0),
+            lock: WordLock::new(),
             head: P::Cell::new(ptr::null()),
         }
     }
 
-    fn lock(&self) -> Guard<'_, P, T> {
-        // `Acquire` (both RMWs): the one that finds the lock free
-        // synchronises with the last holder's release (`Relaxed`, the
-        // first: both `loom_diagnostics` models report a causality
-        // violation).
-        if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
-            while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
-                P::wait(&self.lock, LOCKED | CONTENDED, None);
-            }
-        }
-        Guard { registry: self }
+    fn lock(&self) -> LockGuard<'_, P> {
+        self.lock.lock()
     }
 
     /// Links `entry` at the head.

@@ -2,7 +2,7 @@
  * async_waiters.pml -- the async waiters of a worker word, for spin.
  *
  * Mirrors core/src/until.rs (the future's poll and drop) and
- * core/src/waiters.rs (the list, its futex lock, the setter's drain in
+ * core/src/waiters/ and core/src/lock.rs (the list, its futex lock, the setter's drain in
  * batches). Each atomic read-modify-write of the Rust code is one step;
  * what the Rust code does under the list's lock on lock-guarded data only
  * (the scan of the list, linking and unlinking a node) is one step too,
@@ -17,7 +17,7 @@
  *   The terminator (request_terminate) and the worker (the exit) set their
  *   bit and drain the list.
  *
- * The lock (waiters.rs, Guard and Waiters::lock): 0 free, LOCKED, or
+ * The lock (lock.rs, WordLock::lock and LockGuard::drop): 0 free, LOCKED, or
  * LOCKED|CONTENDED; the futex wait compares and blocks in one step.
  *
  * Checked (pan -DSAFETY, exhaustive): no invalid end state (every future
@@ -41,7 +41,7 @@
  *   MUTANT_ONE_BATCH       the drain stops after one full batch
  *
  * The drain goes round again only when the scan found a wanted node that
- * did not fit in the batch (waiters.rs: `more`). Callback nodes (a batch
+ * did not fit in the batch (waiters/wake.rs: `more`). Callback nodes (a batch
  * ends before one; one runs per turn) are not modelled here: loom's
  * callback models (verification/tests/loom_callback.rs) cover them.
  */
@@ -88,7 +88,7 @@ inline mask_of(f, m) {
   fi
 }
 
-/* ---------------- waiters.rs: lock() and Guard::drop ------------------- */
+/* ---------------- lock.rs: lock() and LockGuard::drop ----------------- */
 
 inline lock_list() {
   atomic {                                   /* fetch_or(LOCKED) */
@@ -149,7 +149,7 @@ inline unlock_list() {
   }
 }
 
-/* ---------------- waiters.rs: wake(bits), the setter's drain ---------- */
+/* ---------------- waiters/wake.rs: wake(bits), the setter's drain ---- */
 
 inline drain(bit_) {
   do

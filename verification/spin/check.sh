@@ -146,7 +146,7 @@ run "async-mutant-ONE_BATCH" fail "-DNT=2 -DNE=0 -DBATCH=1 -DMUTANT_ONE_BATCH" "
 
 # The model mirrors these lines of the Rust code; warn when they change.
 root=$(cd "$here/../.." && pwd)
-if [ -f "$root/core/src/word.rs" ] && [ -f "$root/core/src/waiters.rs" ]; then
+if [ -f "$root/core/src/word.rs" ] && [ -f "$root/core/src/waiters/wake.rs" ]; then
   stale=0
   while IFS='|' read -r file anchor; do
     grep -qF -- "$anchor" "$root/$file" || { echo "WARNING: '$anchor' not found in $file"; stale=1; }
@@ -162,19 +162,19 @@ core/src/word.rs|P::wait(&self.word, cur, remaining);
 core/src/word.rs|.compare_exchange(cur, cur | EXITED | done, AcqRel, Relaxed)
 core/src/word.rs|self.word.fetch_or(COMPLETED, AcqRel)
 core/src/word.rs|if old & EXIT_WAITER != 0 {
-core/src/cell.rs|let claimed = self.word.fetch_or(COMPLETING);
+core/src/cell.rs|let claimed = self.word.fetch_or(COMPLETING, AcqRel);
 core/src/cell.rs|self.word.bits() & EXITED == 0
-core/src/cell.rs|self.word.fetch_or(CLAIMED) & CLAIMED != 0
-core/src/cell.rs|self.word.fetch_or(RELEASED)
+core/src/cell.rs|self.word.fetch_or(CLAIMED, AcqRel) & CLAIMED != 0
+core/src/cell.rs|self.word.fetch_or(RELEASED, AcqRel)
 core/src/cell.rs|old & RELEASED == 0 && old & COMPLETED != 0
 core/src/until.rs|if this.word.bits() & mask != 0 {
 core/src/until.rs|word.fetch_or(ASYNC_WAITER, AcqRel) & mask != 0
 core/src/word.rs|self.waiters.wake(TERMINATE);
-core/src/waiters.rs|if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
-core/src/waiters.rs|while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
-core/src/waiters.rs|P::wait(&self.lock, LOCKED | CONTENDED, None);
-core/src/waiters.rs|if cur & CONTENDED != 0 {
-core/src/waiters.rs|if is_call && taken > 0 || taken == BATCH {
+core/src/lock.rs|if self.word.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
+core/src/lock.rs|while self.word.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
+core/src/lock.rs|P::wait(&self.word, LOCKED | CONTENDED, None);
+core/src/lock.rs|if cur & CONTENDED != 0 {
+core/src/waiters/wake.rs|if is_call && taken > 0 || taken == BATCH {
 EOF
   [ "$stale" -eq 0 ] || echo "WARNING: the Rust code moved; review the .pml models and README.md"
 fi

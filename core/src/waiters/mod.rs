@@ -12,17 +12,9 @@
 //!
 //! # The lock
 //!
-//! The list and every node in it are touched only under a small lock: one
-//! more [`AtomicWord`] beside the worker word, with the platform's own
-//! [`wait`](Platform::wait)/[`wake_all`](Platform::wake_all) for contention
-//! (a futex mutex in the manner of Drepper's "Futexes Are Tricky", written
-//! with `fetch_or` and `compare_exchange` only):
-//!
-//! | lock word             | meaning                                     |
-//! |-----------------------|---------------------------------------------|
-//! | `0`                   | free                                        |
-//! | `LOCKED`              | held, nobody waits                          |
-//! | `LOCKED \| CONTENDED` | held, and somebody may be blocked on it     |
+//! The list and every node in it are touched only under a small lock, the
+//! [`lock`](crate::lock) module's: one more [`AtomicWord`] beside the worker
+//! word.
 //!
 //! Critical sections run no user code except `Waker::clone` and a
 //! callback's [`CallbackHooks::thread`] (the embedder's: a thread-local's
@@ -57,15 +49,15 @@
 use core::cell::Cell;
 use core::marker::PhantomPinned;
 use core::ptr;
-use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use core::sync::atomic::Ordering::Relaxed;
 use core::task::Waker;
 
 use crate::hooks::CallbackHooks;
 
+use crate::lock::{LockGuard, WordLock};
 use crate::platform::{AtomicWord, Platform, SlotCell};
 
-const LOCKED: u32 = 1;
-const CONTENDED: u32 = 2;
+mod wake;
 
 /// How many wakers a setter takes out per turn of the lock. They are woken
 /// with the lock released, then the setter comes back for more.
@@ -170,7 +162,7 @@ impl<P: Platform> Node<P> {
 
 /// The list: its lock word and its head. Lives in `WorkerWord`.
 pub(crate) struct Waiters<P: Platform> {
-    lock: P::Word,
+    lock: WordLock<P>,
     /// Bumped (and woken) by a setter that finished a callback a removal
     /// on another thread waits for: the removal parks on it, outside the
     /// lock. It lives in the list, not the node: the setter touches it
@@ -189,101 +181,17 @@ unsafe impl<P: Platform> Sync for Waiters<P> {}
 // (nodes borrow the word that holds it).
 unsafe impl<P: Platform> Send for Waiters<P> {}
 
-/// The lock, held: releases on drop.
-struct Guard<'a, P: Platform> {
-    waiters: &'a Waiters<P>,
-}
-
-impl<P: Platform> Drop for Guard<'_, P> {
-    fn drop(&mut self) {
-        let lock = &self.waiters.lock;
-        // Swap in 0 (the trait has no `swap`): one CAS when nobody waits, a
-        // second when a contender has added `CONTENDED`. Success `Release`:
-        // the next holder's `Acquire` sees every use of the list and nodes
-        // made under the lock (`Relaxed`: every `loom_async` model reports
-        // two unordered writes of a node or the head). Failure `Relaxed`,
-        // the weakest: the value only feeds the next try, and the CAS that
-        // succeeds carries the ordering.
-        let mut cur = LOCKED;
-        while let Err(actual) = lock.compare_exchange(cur, 0, Release, Relaxed) {
-            cur = actual;
-        }
-        if cur & CONTENDED != 0 {
-            P::wake_all(lock);
-        }
-    }
-}
-
-/// A batch of wakers being woken, outside the lock. A waker is the
-/// executor's code and may panic: then, while that panic unwinds, the
-/// guard's `Drop` wakes the rest of the batch, and the rest of the list if
-/// there may be more, so that one panicking waker never leaves the other
-/// futures unwoken. (A second waker that panics during that unwinding
-/// aborts the process, as any panic during unwinding does.)
-struct WakeRest<'a, P: Platform> {
-    waiters: &'a Waiters<P>,
-    bits: u32,
-    batch: [Option<Waker>; BATCH],
-    /// The list may hold more nodes waiting for `bits`.
-    more: bool,
-}
-
-impl<P: Platform> WakeRest<'_, P> {
-    fn wake_batch(&mut self) {
-        for waker in self.batch.iter_mut().filter_map(Option::take) {
-            waker.wake();
-        }
-    }
-}
-
-impl<P: Platform> Drop for WakeRest<'_, P> {
-    fn drop(&mut self) {
-        // Reached with wakers left only when one of them panicked.
-        self.wake_batch();
-        if self.more {
-            self.waiters.wake(self.bits);
-        }
-    }
-}
-
-/// Finishes a callback a setter ran, when it returns or unwinds.
-struct FinishCall<'a, P: Platform> {
-    waiters: &'a Waiters<P>,
-    node: *const Node<P>,
-    destroyed: &'a Cell<bool>,
-}
-
-impl<P: Platform> Drop for FinishCall<'_, P> {
-    fn drop(&mut self) {
-        self.waiters.finish_call(self.node, self.destroyed);
-    }
-}
-
 impl<P: Platform> Waiters<P> {
     pub(crate) fn new() -> Self {
         Waiters {
-            lock: P::Word::new(0),
+            lock: WordLock::new(),
             finished: P::Word::new(0),
             head: P::Cell::new(ptr::null()),
         }
     }
 
-    fn lock(&self) -> Guard<'_, P> {
-        // Both RMWs `Acquire`: the one that finds the lock free synchronises
-        // with the last holder's unlock, so its uses of the list come first
-        // (either one `Relaxed`: every `loom_async` model reports two
-        // unordered writes of a node or the head). This lock is also what
-        // orders the list against the word's RMWs: see the `word` module's
-        // notes, "Async waiters".
-        if self.lock.fetch_or(LOCKED, Acquire) & LOCKED != 0 {
-            // Held: mark it contended, and block until the holder's release
-            // (which sees `CONTENDED` and wakes us). `wait` returns at once
-            // if the word changed since our RMW.
-            while self.lock.fetch_or(LOCKED | CONTENDED, Acquire) & LOCKED != 0 {
-                P::wait(&self.lock, LOCKED | CONTENDED, None);
-            }
-        }
-        Guard { waiters: self }
+    fn lock(&self) -> LockGuard<'_, P> {
+        self.lock.lock()
     }
 
     /// Links `node`, waiting for `mask`, with `waker`, or refreshes its
@@ -347,7 +255,7 @@ impl<P: Platform> Waiters<P> {
     /// As [`register`](Self::register); `_guard` is this list's lock, held.
     unsafe fn link_locked(
         &self,
-        _guard: &Guard<'_, P>,
+        _guard: &LockGuard<'_, P>,
         node: &Node<P>,
         recheck: impl FnOnce() -> bool,
     ) -> bool {
@@ -490,91 +398,6 @@ impl<P: Platform> Waiters<P> {
             }
         };
         drop(waker);
-    }
-
-    /// Unlinks every node waiting for any of `bits` and wakes its waker,
-    /// or, for a callback's node, runs its callback on this thread, one at
-    /// a time, with the lock released.
-    pub(crate) fn wake(&self, bits: u32) {
-        loop {
-            let mut batch: [Option<Waker>; BATCH] = Default::default();
-            let mut taken = 0;
-            let mut call = None;
-            // A removal from inside the callback run below sets it.
-            let destroyed = Cell::new(false);
-            // The list may hold more nodes waiting for `bits`.
-            let mut more = false;
-            {
-                let _guard = self.lock();
-                // SAFETY: we hold the lock, which guards the head.
-                let mut cur = self.head.with_mut(|head| unsafe { *head });
-                while !cur.is_null() {
-                    // SAFETY: we hold the lock; every node reached from the
-                    // head is linked, so alive (module docs).
-                    let node = unsafe { &*cur };
-                    // SAFETY: as above; the lock guards the node's fields.
-                    let (next, wanted, is_call) =
-                        unsafe { node.with(|l| (l.next, l.mask & bits != 0, l.call.is_some())) };
-                    if wanted {
-                        if is_call && taken > 0 || taken == BATCH {
-                            // Wake the batch first; come back for the rest.
-                            more = true;
-                            break;
-                        }
-                        // SAFETY: we hold the lock; the node is linked.
-                        unsafe { self.unlink(node) };
-                        if is_call {
-                            // SAFETY: as above.
-                            let run = unsafe {
-                                node.with(|l| {
-                                    let c = l.call.as_mut()?;
-                                    c.state = CallState::Running {
-                                        runner: (c.hooks.thread)(),
-                                        destroyed: &destroyed,
-                                        remover: false,
-                                    };
-                                    Some(c.run)
-                                })
-                            };
-                            call = run.map(|run| (cur, run));
-                            more = true;
-                            break;
-                        }
-                        // SAFETY: as above.
-                        batch[taken] = unsafe { node.with(|l| l.waker.take()) };
-                        taken += 1;
-                    }
-                    cur = next;
-                }
-            }
-            let mut rest = WakeRest {
-                waiters: self,
-                bits,
-                batch,
-                more,
-            };
-            rest.wake_batch();
-            if let Some((node, run)) = call {
-                // Marks the node `Done` when the callback returns, and also
-                // if it unwinds (then `rest` goes on with the others).
-                let _finish = FinishCall {
-                    waiters: self,
-                    node,
-                    destroyed: &destroyed,
-                };
-                // SAFETY: `run` is the node's own, and the node is alive
-                // until `Done` (its owner's removal waits for it, or sets
-                // `destroyed` from inside the callback, after `run` has
-                // moved the callback out of the node).
-                unsafe { run(node) };
-            }
-            // Done without a panic: nothing left for the guard.
-            rest.more = false;
-            drop(rest);
-            if !more {
-                return;
-            }
-        }
     }
 
     /// Pushes `node` at the head.
