@@ -95,17 +95,9 @@ pub unsafe fn spawn(
 impl Thread {
     /// Waits for the thread to finish and releases its OS resources.
     pub fn join(self) -> Result<(), OsError> {
-        // SAFETY: `self.0` is a joinable thread (not yet joined or detached:
-        // both consume `self`).
-        let r = unsafe { libc::pthread_join(self.0, std::ptr::null_mut()) };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(OsError {
-                call: "pthread_join",
-                code: r,
-            })
-        }
+        // SAFETY: `join` and `detach` consume `self`, so the thread was not
+        // joined or detached before, and is used no more after.
+        unsafe { self.join_in_place() }
     }
 
     /// Waits for the thread to finish and releases its OS resources, as

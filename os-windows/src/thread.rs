@@ -127,18 +127,11 @@ impl Thread {
     /// bug: the handle is ours and has `SYNCHRONIZE` access), so nothing
     /// leaks; the first failure is returned.
     pub fn join(self) -> Result<(), OsError> {
-        let handle = self.handle();
-        // SAFETY: `handle` is a live thread handle, not yet closed: `join`
-        // and `detach` both consume `self`.
-        let r = unsafe { WaitForSingleObject(handle, INFINITE) };
-        // Read GetLastError before CloseHandle overwrites it.
-        let waited = if r == WAIT_OBJECT_0 {
-            Ok(())
-        } else {
-            Err(OsError::last("WaitForSingleObject"))
-        };
-        let closed = close(handle);
-        waited.and(closed)
+        // SAFETY: `join`, `detach` and `release_joined` consume `self`, so
+        // the handle is live and waited for here only.
+        let waited = unsafe { self.join_in_place() };
+        // `join_in_place` read GetLastError before CloseHandle overwrites it.
+        waited.and(self.release_joined())
     }
 
     /// Waits for the thread to finish, as [`join`](Self::join), through a
