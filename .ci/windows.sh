@@ -88,7 +88,8 @@ cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker --lib \
   --test monitor_idle --test monitor_polls \
   --test exited_future --test terminated_future --test async_no_alloc \
   --test inline_waker --test drop_panics --test callback --test deadline \
-  --test diagnostics --test scope --test scope_children --test terminate_joins "$@"
+  --test callback_panics --test diagnostics --test diagnostics_names --test scope \
+  --test scope_ending --test scope_children --test terminate_joins "$@"
 
 step "the C ABI (clusworker-capi) called from Rust, under Wine"
 cargo test "${BUILD[@]}" "${GNU[@]}" -p clusworker-capi --tests "$@"

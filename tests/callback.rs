@@ -1,8 +1,9 @@
 //! Callbacks on terminate (`on_terminate`): where and how often they run,
 //! removal, removal from inside, panics, nested requests, visibility.
 
+mod common;
+
 use std::any::Any;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex};
@@ -10,22 +11,11 @@ use std::thread;
 use std::time::Duration;
 
 use clusworker::{Reason, Registered, Request, Worker};
-
-fn sleeper() -> Worker<()> {
-    Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {}).expect("spawn")
-}
-
-fn counter() -> (Arc<AtomicU32>, impl FnOnce() + Send + 'static) {
-    let n = Arc::new(AtomicU32::new(0));
-    let m = n.clone();
-    (n, move || {
-        m.fetch_add(1, SeqCst);
-    })
-}
+use common::{counting_callback, sleeping_worker};
 
 #[test]
 fn a_callback_runs_once_on_the_requesting_thread() {
-    let w = sleeper();
+    let w = sleeping_worker();
     let ran_on = Arc::new(Mutex::new(None));
     let slot = ran_on.clone();
     let mut cb = pin!(w.on_terminate(move || {
@@ -50,7 +40,7 @@ fn a_callback_runs_once_on_the_requesting_thread() {
 
 #[test]
 fn a_callback_registered_after_the_request_runs_at_once_on_the_registering_thread() {
-    let w = sleeper();
+    let w = sleeping_worker();
     let _ = w.request_terminate_with(Reason::User(3));
     let here = thread::current().id();
     let ran_on = Arc::new(Mutex::new(None));
@@ -69,8 +59,8 @@ fn a_callback_registered_after_the_request_runs_at_once_on_the_registering_threa
 
 #[test]
 fn a_removed_callback_never_runs_and_is_dropped_by_the_removal() {
-    let w = sleeper();
-    let (n, f) = counter();
+    let w = sleeping_worker();
+    let (n, f) = counting_callback();
     let witness = Arc::new(());
     let held = witness.clone();
     {
@@ -96,8 +86,8 @@ fn a_removed_callback_never_runs_and_is_dropped_by_the_removal() {
 
 #[test]
 fn an_unregistered_callback_never_runs() {
-    let w = sleeper();
-    let (n, f) = counter();
+    let w = sleeping_worker();
+    let (n, f) = counting_callback();
     let cb = w.on_terminate(f);
     let _ = w.request_terminate();
     drop(cb);
@@ -106,8 +96,8 @@ fn an_unregistered_callback_never_runs() {
 
 #[test]
 fn many_callbacks_and_futures_all_run_once() {
-    let w = sleeper();
-    let (n, _) = counter();
+    let w = sleeping_worker();
+    let (n, _) = counting_callback();
     let mut guards: Vec<_> = (0..20)
         .map(|_| {
             let m = n.clone();
@@ -175,7 +165,7 @@ fn a_callback_that_removes_its_own_registration_does_not_deadlock() {
     // the callback can own (a slot holding) its own registration; it is
     // taken back and joined at the end (a thread never joined is a leak,
     // which ThreadSanitizer reports).
-    let raw = Box::into_raw(Box::new(sleeper()));
+    let raw = Box::into_raw(Box::new(sleeping_worker()));
     // SAFETY: `raw` is a live Box's pointer, freed only by the
     // `Box::from_raw` at the end of this test, after every borrow is gone.
     let w: &'static Worker<()> = unsafe { &*raw };
@@ -205,90 +195,16 @@ fn a_callback_that_removes_its_own_registration_does_not_deadlock() {
 }
 
 #[test]
-fn a_panicking_callback_loses_neither_the_request_nor_the_others() {
-    let w = sleeper();
-    let (n, _) = counter();
-    let mut guards = Vec::new();
-    for i in 0..3 {
-        let m = n.clone();
-        let mut g = Box::pin(w.on_terminate(move || {
-            m.fetch_add(1, SeqCst);
-            if i == 1 {
-                panic!("callback {i} fails");
-            }
-        }));
-        g.as_mut().register();
-        guards.push(g);
-    }
-    let err = catch_unwind(AssertUnwindSafe(|| w.request_terminate()))
-        .expect_err("the callback's panic is re-raised on the requesting thread");
-    assert_eq!(
-        err.downcast_ref::<String>().map(String::as_str),
-        Some("callback 1 fails")
-    );
-    assert_eq!(n.load(SeqCst), 3, "every callback ran");
-    assert!(w.is_terminate_requested(), "the request was made");
-    assert_eq!(
-        w.request_terminate(),
-        Request::AlreadyRequested(Reason::Requested)
-    );
-    drop(guards);
-    assert!(w.join().is_ok(), "the routine saw the request and returned");
-}
-
-#[test]
-fn terminate_re_raises_a_callbacks_panic_after_waiting() {
-    let w = sleeper();
-    let mut g = pin!(w.on_terminate(|| panic!("boom")));
-    g.as_mut().register();
-    let err = catch_unwind(AssertUnwindSafe(|| w.terminate())).expect_err("re-raised");
-    assert_eq!(err.downcast_ref::<&str>(), Some(&"boom"));
-    assert_eq!(
-        w.state(),
-        clusworker::State::Exited,
-        "terminate waited first"
-    );
-}
-
-#[test]
-fn a_callback_that_runs_at_once_and_panics_panics_out_of_register() {
-    let w = sleeper();
-    let _ = w.request_terminate();
-    let mut g = pin!(w.on_terminate(|| panic!("at once")));
-    let err = catch_unwind(AssertUnwindSafe(|| g.as_mut().register())).expect_err("re-raised");
-    assert_eq!(err.downcast_ref::<&str>(), Some(&"at once"));
-    assert_eq!(
-        g.as_mut().register(),
-        Registered::Ran,
-        "and never runs again"
-    );
-}
-
-#[test]
-fn a_callbacks_panic_during_a_handle_drop_is_dropped() {
-    // The routine's own callback panics when the handle's drop
-    // requests terminate: the drop neither panics nor hangs.
-    let w = Worker::spawn(|ctx| {
-        let mut g = pin!(ctx.on_terminate(|| panic!("in drop")));
-        g.as_mut().register();
-        while ctx.sleep(Duration::MAX).is_ok() {}
-    })
-    .expect("spawn");
-    thread::sleep(Duration::from_millis(10));
-    drop(w);
-}
-
-#[test]
 fn a_callback_may_request_another_workers_terminate() {
     // The outer callback is 'static and names the inner worker: it lives
     // behind a raw pointer, taken back and joined at the end.
-    let raw = Box::into_raw(Box::new(sleeper()));
+    let raw = Box::into_raw(Box::new(sleeping_worker()));
     // SAFETY: `raw` is a live Box's pointer, freed only by the
     // `Box::from_raw` below, once the block that borrows it has ended.
     let inner: &'static Worker<()> = unsafe { &*raw };
     {
-        let outer = sleeper();
-        let (n, f) = counter();
+        let outer = sleeping_worker();
+        let (n, f) = counting_callback();
         let mut gi = pin!(inner.on_terminate(f));
         gi.as_mut().register();
         let mut go = pin!(outer.on_terminate(move || {

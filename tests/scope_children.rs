@@ -9,13 +9,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clusworker::pool::Pool;
-use clusworker::{Context, Reason, Worker, scope};
-use common::{GIVE_UP, recv, watchdog};
-
-fn until_terminated(ctx: &Context) -> Option<Reason> {
-    while ctx.sleep(GIVE_UP).is_ok() {}
-    ctx.reason()
-}
+use clusworker::{Reason, Worker, scope};
+use common::{GIVE_UP, recv, until_terminated, watchdog};
 
 #[test]
 fn a_parents_terminate_reaches_its_children_with_parent_terminated() {

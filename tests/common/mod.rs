@@ -51,3 +51,26 @@ pub(crate) fn unwrap_arc<T>(mut worker: Arc<clusworker::Worker<T>>) -> clusworke
         thread::sleep(Duration::from_micros(200));
     }
 }
+
+/// A worker whose routine sleeps until terminate is requested.
+pub(crate) fn sleeping_worker() -> clusworker::Worker<()> {
+    clusworker::Worker::spawn(|ctx| while ctx.sleep(Duration::MAX).is_ok() {}).expect("spawn")
+}
+
+/// A count of calls, and a callback that adds one to it.
+pub(crate) fn counting_callback() -> (
+    Arc<std::sync::atomic::AtomicU32>,
+    impl FnOnce() + Send + 'static,
+) {
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let m = n.clone();
+    (n, move || {
+        m.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    })
+}
+
+/// A routine that sleeps until terminated and returns the reason.
+pub(crate) fn until_terminated(ctx: &clusworker::Context) -> Option<clusworker::Reason> {
+    while ctx.sleep(GIVE_UP).is_ok() {}
+    ctx.reason()
+}
