@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::beat::Beat;
+use crate::beat::Held;
 use crate::error::StatusError;
 use crate::machine::ResourceState;
 use crate::types::{ExitState, ResourceId};
@@ -67,12 +67,14 @@ pub(crate) trait ReportSink: Send + Sync {
 /// ```
 #[derive(Clone)]
 pub struct StatusHandle {
+    /// The operation's heartbeat word: a heartbeat is taken there without
+    /// the monitor's lock (see `beat/mod.rs`). Declared before `sink`, so
+    /// dropped before it: the word lives in the monitor's state, which the
+    /// sink keeps.
+    beat: Option<Held>,
     sink: Arc<dyn ReportSink>,
     resource: ResourceId,
     generation: u64,
-    /// The operation's heartbeat word: a heartbeat is taken there without
-    /// the monitor's lock (see `beat.rs`).
-    beat: Option<Arc<Beat>>,
 }
 
 impl StatusHandle {
@@ -80,7 +82,7 @@ impl StatusHandle {
         sink: Arc<dyn ReportSink>,
         resource: ResourceId,
         generation: u64,
-        beat: Option<Arc<Beat>>,
+        beat: Option<Held>,
     ) -> Self {
         StatusHandle {
             sink,

@@ -4,7 +4,7 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::beat::Beat;
+use crate::beat::Held;
 use crate::quiet::{Quiet, drop_quietly};
 use crate::resource::Resource;
 use crate::state::{Answer, CallSpec};
@@ -19,10 +19,11 @@ use super::pool::CallJob;
 
 /// A call of one entry point of one resource.
 pub(super) struct EntryCall {
+    /// The operation's heartbeat word, for the status handle. Declared
+    /// first, so dropped first: the word lives in the driver's state.
+    beat: Option<Held>,
     driver: Arc<Driver>,
     spec: CallSpec,
-    /// The operation's heartbeat word, for the status handle.
-    beat: Option<std::sync::Arc<Beat>>,
     /// The user's: if the monitor went meanwhile, this may be the last
     /// reference, and the resource's `Drop` runs here, quietly.
     resource: Quiet<std::sync::Arc<dyn Resource>>,
@@ -32,13 +33,13 @@ impl EntryCall {
     pub(super) fn new(
         driver: Arc<Driver>,
         spec: CallSpec,
-        beat: Option<std::sync::Arc<Beat>>,
+        beat: Option<Held>,
         resource: Quiet<std::sync::Arc<dyn Resource>>,
     ) -> Self {
         EntryCall {
+            beat,
             driver,
             spec,
-            beat,
             resource,
         }
     }
@@ -79,18 +80,20 @@ impl CallJob for EntryCall {
         // finds no reference left here, and the resource is dropped on its
         // thread, not later on this one.
         let EntryCall {
+            beat,
             driver,
             spec,
-            beat,
             resource,
         } = *self;
         #[cfg(feature = "loom")]
         if driver.mutant == Some(crate::sync::model::Mutant::LetsGoAfterReturn) {
             // As it was: the job dropped whole after `returned`, its
-            // fields in their order.
+            // fields in their order (the word's holder, which must go
+            // before the driver, first).
             Driver::returned(&driver, &spec, answer);
+            drop(beat);
             drop(driver);
-            drop((beat, resource));
+            drop(resource);
             return;
         }
         drop((beat, resource));

@@ -170,7 +170,11 @@ impl Driver {
                     if let (Some(Some(r)), Some(me)) = (resource, me) {
                         let resource = Quiet::new(std::sync::Arc::clone(r));
                         let driver = Arc::clone(me);
-                        let beat = core.state.beat(spec.resource, spec.generation);
+                        // SAFETY: the holder goes into the call's status
+                        // handles (and the call, which holds `driver`
+                        // too): each lets go of it before of the driver,
+                        // which owns the state and so the word.
+                        let beat = unsafe { core.state.hold_beat(spec.resource, spec.generation) };
                         let call = EntryCall::new(driver, spec, beat, resource);
                         later.jobs.push(Box::new(call));
                     }

@@ -30,7 +30,7 @@ impl MonitorState {
             return false;
         };
         let generation = entry.generation;
-        let isolated = entry.isolated;
+        let isolated = entry.isolated();
         let online = entry.machine.state() == ResourceState::Online;
         let deadlock = entry.machine.timeouts().deadlock();
         let Some(mut call) = entry.find(spec.call) else {
@@ -84,7 +84,7 @@ impl MonitorState {
         let Some(call) = entry.take(spec.call) else {
             return;
         };
-        let current = call.generation == entry.generation && !entry.isolated;
+        let current = call.generation == entry.generation && !entry.isolated();
         let online = entry.machine.state() == ResourceState::Online;
         self.timers
             .cancel(key(id, deadline_timer(call.entry_point)));
@@ -151,7 +151,7 @@ impl MonitorState {
         let Some(call) = slot.and_then(|c| entry.take(c.id)) else {
             return;
         };
-        let already = entry.isolated;
+        let already = entry.isolated();
         self.hung.insert(call.id);
         self.effects.push(Effect::CallHung);
         self.resolve(call, CallEnd::Hung(deadlock));
@@ -171,7 +171,7 @@ impl MonitorState {
         let Some(call) = entry.take(spec.call) else {
             return;
         };
-        let already = entry.isolated;
+        let already = entry.isolated();
         self.resolve(call, CallEnd::CannotCall);
         if !already {
             self.isolate(id, call.entry_point, EscalationReason::CannotCall, now);

@@ -71,10 +71,10 @@ impl MonitorState {
     /// timers and calls are moot. A deferred call is dropped, and a queued
     /// one will not be made; their hosts learn `end`.
     pub(super) fn advance(&mut self, id: ResourceId, end: Superseded) {
+        self.close_beat(id);
         let entry = self.entry_mut(id);
         entry.generation += 1;
-        entry.close_beat();
-        let end = if entry.isolated {
+        let end = if entry.isolated() {
             Superseded::Isolated
         } else {
             end

@@ -1,9 +1,7 @@
 //! One resource's bookkeeping: [`Entry`], and its calls ([`Call`]).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::beat::{Beat, Seen};
 use crate::machine::ResourceMachine;
 use clusworker_core::Reason;
 
@@ -67,6 +65,23 @@ impl Calls {
         terminate: None,
         deferred: None,
     };
+
+    fn none(&self) -> bool {
+        self.busy.is_none() && self.terminate.is_none() && self.deferred.is_none()
+    }
+}
+
+/// What most resources most of the time do not have: calls in flight, a
+/// spare heartbeat word, isolation. Boxed in the entry only while there is
+/// some.
+#[derive(Debug, Default)]
+struct Rare {
+    calls: Calls,
+    /// The pending operation's spare word ([`super::beats::Beats`]), when
+    /// its own was still held at its beginning.
+    spare: Option<u32>,
+    /// An entry point hung: no further calls, reports refused.
+    isolated: bool,
 }
 
 /// One resource.
@@ -78,15 +93,11 @@ pub(crate) struct Entry {
     /// expiry, failure, isolation): status handles, calls and their results
     /// carry the generation they were made for, and are moot once it moved.
     pub(crate) generation: u64,
-    /// Boxed, and only while a call is in flight: most resources most of
-    /// the time have none, and a resource's footprint is what a monitor of
-    /// 10 000 pays 10 000 times.
-    calls: Option<Box<Calls>>,
-    /// An entry point hung: no further calls, reports refused.
-    pub(crate) isolated: bool,
-    /// The pending operation's heartbeat word (its lock-free path), while
-    /// one is pending.
-    pub(crate) beat: Option<Arc<Beat>>,
+    /// Boxed, and only while there is some: a resource's footprint is what
+    /// a monitor of 10 000 pays 10 000 times. (The pending operation's
+    /// heartbeat word is in [`super::beats::Beats`], by the resource's
+    /// index or this box's spare.)
+    rare: Option<Box<Rare>>,
 }
 
 impl Entry {
@@ -95,36 +106,61 @@ impl Entry {
             name,
             machine,
             generation: 0,
-            calls: None,
-            isolated: false,
-            beat: None,
+            rare: None,
         }
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     /// The calls in flight.
     pub(crate) fn calls(&self) -> &Calls {
-        self.calls.as_deref().unwrap_or(&Calls::NONE)
+        self.rare.as_deref().map_or(&Calls::NONE, |r| &r.calls)
     }
 
     /// The calls in flight, to change; [`tidy`](Self::tidy) after.
     pub(crate) fn calls_mut(&mut self) -> &mut Calls {
-        self.calls.get_or_insert_with(Box::default)
+        &mut self.rare_mut().calls
     }
 
-    /// Frees the calls' box once nothing is in flight.
+    /// Has an entry point of it hung?
+    pub(crate) fn isolated(&self) -> bool {
+        self.rare.as_deref().is_some_and(|r| r.isolated)
+    }
+
+    /// An entry point of it hung: for good.
+    pub(crate) fn isolate(&mut self) {
+        self.rare_mut().isolated = true;
+    }
+
+    /// The pending operation's spare word, if it has one.
+    pub(crate) fn spare(&self) -> Option<u32> {
+        self.rare.as_deref().and_then(|r| r.spare)
+    }
+
+    /// Sets (or clears) the pending operation's spare word;
+    /// [`tidy`](Self::tidy) after.
+    pub(crate) fn set_spare(&mut self, spare: Option<u32>) {
+        if spare.is_some() || self.rare.is_some() {
+            self.rare_mut().spare = spare;
+        }
+    }
+
+    /// Frees the box once there is nothing in it.
     pub(crate) fn tidy(&mut self) {
         if self
-            .calls
+            .rare
             .as_deref()
-            .is_some_and(|c| c.busy.is_none() && c.terminate.is_none() && c.deferred.is_none())
+            .is_some_and(|r| r.calls.none() && r.spare.is_none() && !r.isolated)
         {
-            self.calls = None;
+            self.rare = None;
         }
     }
 
     /// Takes call `id` out of its slot, if it is there.
     pub(crate) fn take(&mut self, id: CallId) -> Option<Call> {
-        let calls = self.calls.as_deref_mut()?;
+        let calls = &mut self.rare.as_deref_mut()?.calls;
         let call = [&mut calls.busy, &mut calls.terminate, &mut calls.deferred]
             .into_iter()
             .find(|slot| slot.is_some_and(|c| c.id == id))?
@@ -142,23 +178,6 @@ impl Entry {
             .find(|c| c.id == id)
     }
 
-    /// Folds the heartbeats taken by the lock-free path into the state
-    /// machine (`now` dates them); returns what was read, `None` if no
-    /// operation's word is open.
-    pub(crate) fn fold(&mut self, now: Duration) -> Option<Seen> {
-        let seen = self.beat.as_deref()?.read()?;
-        self.machine.observe(seen.checkpoint, seen.at(now));
-        Some(seen)
-    }
-
-    /// Ends the pending operation's word: its heartbeats take the locked
-    /// path from now on, which refuses them.
-    pub(crate) fn close_beat(&mut self) {
-        if let Some(beat) = self.beat.take() {
-            beat.close();
-        }
-    }
-
     /// Calls made and not returned (nor declared hung).
     pub(crate) fn calls_in_flight(&self) -> usize {
         let c = self.calls();
@@ -170,14 +189,14 @@ impl Entry {
 mod tests {
     /// A monitor of 10 000 resources pays an entry 10 000 times.
     #[test]
-    fn an_entry_is_at_most_72_bytes() {
+    fn an_entry_is_at_most_56_bytes() {
         let (entry, machine) = (
             size_of::<super::Entry>(),
             size_of::<crate::machine::ResourceMachine>(),
         );
         assert!(
-            entry <= 72 && machine <= 24,
-            "expected an entry of at most 72 bytes (its machine 24); got {entry} ({machine})"
+            entry <= 56 && machine <= 24,
+            "expected an entry of at most 56 bytes (its machine 24); got {entry} ({machine})"
         );
     }
 }

@@ -49,9 +49,8 @@ impl MonitorState {
             return;
         }
         loop {
-            let entry = self.entry_mut(id);
-            let seen = entry.fold(now);
-            match entry.machine.deadline() {
+            let seen = self.fold(id, now);
+            match self.entry_mut(id).machine.deadline() {
                 None => return, // the operation ended
                 Some(d) if d > now => {
                     // Looked at again at least every 2^30 ms, so that the
@@ -62,12 +61,10 @@ impl MonitorState {
                 Some(_) => {
                     // Expired, unless a heartbeat lands before the word
                     // closes: then fold it and look again.
-                    if seen.is_some_and(|seen| {
-                        !entry.beat.as_deref().is_some_and(|b| b.close_if(seen))
-                    }) {
+                    if seen.is_some_and(|seen| !self.beat_of(id).close_if(seen)) {
                         continue;
                     }
-                    let Some(t) = entry.machine.expire(now) else {
+                    let Some(t) = self.entry_mut(id).machine.expire(now) else {
                         return;
                     };
                     self.advance(id, Superseded::Ended);
@@ -87,7 +84,7 @@ impl MonitorState {
     /// else runs; otherwise skipped until its next interval.
     fn poll_due(&mut self, id: ResourceId, ep: EntryPoint, now: Duration) {
         let entry = self.entry_mut(id);
-        if entry.machine.state() != ResourceState::Online || entry.isolated {
+        if entry.machine.state() != ResourceState::Online || entry.isolated() {
             return;
         }
         if entry.calls().busy.is_some() || entry.calls().terminate.is_some() {

@@ -27,6 +27,7 @@
 //!   heartbeat's timer, when it fires early, is set again at the deadline
 //!   the reports moved it to.
 
+mod beats;
 mod call_thread;
 mod calls;
 mod effects;
@@ -48,7 +49,6 @@ use clusworker_core::Reason;
 
 pub(crate) use effects::{Answer, CallEnd, CallId, CallSpec, Effect};
 
-use crate::beat::Beat;
 use crate::error::{MonitorError, StatusError};
 use crate::machine::{Operation, Report, ResourceMachine, ResourceState, Timeouts};
 use crate::table;
@@ -74,9 +74,8 @@ pub(crate) struct MonitorState {
     /// Calls declared hung whose threads have not returned yet.
     hung: HashSet<CallId>,
     effects: Vec<Effect>,
-    /// The coarse clock's reading at the monitor's epoch, for the
-    /// heartbeat words ([`Beat`]).
-    origin: Duration,
+    /// The pending operations' heartbeat words.
+    beats: beats::Beats,
 }
 
 impl MonitorState {
@@ -88,29 +87,23 @@ impl MonitorState {
             next_call: 0,
             hung: HashSet::new(),
             effects: Vec::new(),
-            origin: Duration::ZERO,
+            beats: beats::Beats::default(),
         }
     }
 
     /// Sets the coarse clock's reading at the monitor's epoch
     /// ([`crate::sync::coarse`]), before the first operation begins.
     pub(crate) fn set_clock_origin(&mut self, origin: Duration) {
-        self.origin = origin;
+        self.beats.origin = origin;
     }
 
     /// Closes every heartbeat word (the monitor is stopping).
     pub(crate) fn close_beats(&mut self) {
-        self.entries
-            .iter_mut()
-            .flatten()
-            .for_each(Entry::close_beat);
-    }
-
-    /// The heartbeat word of `id`'s pending operation of generation
-    /// `generation`, for the status handle of its call.
-    pub(crate) fn beat(&self, id: ResourceId, generation: u64) -> Option<Arc<Beat>> {
-        let entry = self.entries.get(id.0)?.as_ref()?;
-        (entry.generation == generation).then(|| entry.beat.clone())?
+        for i in 0..self.entries.len() {
+            if self.entries[i].is_some() {
+                self.close_beat(ResourceId(i));
+            }
+        }
     }
 
     /// What was decided since the last call, in order.
@@ -153,6 +146,7 @@ impl MonitorState {
         let entry = Entry::new(name, ResourceMachine::new(timeouts));
         table::push(&mut self.entries, Some(entry));
         self.timers.grow(self.entries.len());
+        self.beats.grow(self.entries.len());
         id
     }
 
@@ -182,7 +176,7 @@ impl MonitorState {
             return Err(MonitorError::Busy(id));
         }
         self.timers.cancel_all(id.0);
-        self.entry_mut(id).close_beat();
+        self.close_beat(id);
         self.entries[id.0] = None;
         Ok(())
     }
@@ -205,8 +199,7 @@ impl MonitorState {
             })?;
         self.entry_mut(id).machine = machine;
         self.advance(id, Superseded::Ended);
-        let beat = Beat::new(op, machine.timeouts().pending(), self.origin, now);
-        self.entry_mut(id).beat = Some(Arc::new(beat));
+        self.open_beat(id, op, now);
         self.transition(id, t, Cause::Requested(op), now);
         if let Some(deadline) = machine.deadline() {
             self.set_timer(id, TimerKind::Heartbeat, deadline);
@@ -238,7 +231,7 @@ impl MonitorState {
         let active = |e: &Entry| {
             let state = e.machine.state();
             (state == ResourceState::Online || state.is_pending())
-                && !e.isolated
+                && !e.isolated()
                 && e.calls().terminate.is_none()
         };
         self.entries
@@ -259,21 +252,19 @@ impl MonitorState {
         checkpoint: u32,
         now: Duration,
     ) -> Result<ExitState, StatusError> {
-        let Some(Some(entry)) = self.entries.get_mut(id.0) else {
+        let Some(Some(entry)) = self.entries.get(id.0) else {
             return Err(StatusError::Ended);
         };
-        if entry.isolated {
+        if entry.isolated() {
             return Err(StatusError::Isolated);
         }
         if entry.generation != generation {
             return Err(StatusError::Ended);
         }
-        entry.fold(now);
-        match entry.machine.report(state, checkpoint, now) {
+        self.fold(id, now);
+        match self.entry_mut(id).machine.report(state, checkpoint, now) {
             Ok(Report::Heartbeat { .. }) => {
-                if let Some(beat) = &entry.beat {
-                    beat.raise(checkpoint, now);
-                }
+                self.beat_of(id).raise(checkpoint, now);
                 Ok(ExitState::Continue)
             }
             Ok(Report::Settled(t)) => {
@@ -299,7 +290,7 @@ impl MonitorState {
         let Some(Some(entry)) = self.entries.get(id.0) else {
             return Err(StatusError::Ended);
         };
-        if entry.isolated {
+        if entry.isolated() {
             return Err(StatusError::Isolated);
         }
         let online = match entry.machine.pending() {
@@ -320,24 +311,21 @@ impl MonitorState {
         id: ResourceId,
         now: Duration,
     ) -> Result<ResourceInfo, MonitorError> {
-        match self.entries.get_mut(id.0) {
-            Some(Some(entry)) => {
-                entry.fold(now);
-                Ok(info_of(id, entry))
-            }
-            _ => Err(MonitorError::UnknownResource(id)),
-        }
+        self.entry(id)?;
+        self.fold(id, now);
+        Ok(info_of(id, self.entry_mut(id)))
     }
 
     /// Every resource, in the order they were added.
     pub(crate) fn infos(&mut self, now: Duration) -> Vec<ResourceInfo> {
-        let entries = self.entries.iter_mut().enumerate();
-        let live = entries.filter_map(|(i, e)| Some((ResourceId(i), e.as_mut()?)));
-        live.map(|(id, e)| {
-            e.fold(now);
-            info_of(id, e)
-        })
-        .collect()
+        let mut infos = Vec::new();
+        for id in (0..self.entries.len()).map(ResourceId) {
+            if self.entry(id).is_ok() {
+                self.fold(id, now);
+                infos.push(info_of(id, self.entry_mut(id)));
+            }
+        }
+        infos
     }
 
     // ----- helpers shared by the submodules --------------------------------
@@ -361,7 +349,7 @@ impl MonitorState {
     /// isolated and not being terminated.
     fn callable(&self, id: ResourceId) -> Result<&Entry, MonitorError> {
         let entry = self.entry(id)?;
-        if entry.isolated {
+        if entry.isolated() {
             return Err(MonitorError::Isolated(id));
         }
         if entry.calls().terminate.is_some() {
@@ -393,6 +381,6 @@ fn info_of(id: ResourceId, entry: &Entry) -> ResourceInfo {
         operation: pending.map(|p| p.operation),
         checkpoint: pending.map(|p| p.checkpoint),
         deadline: entry.machine.deadline(),
-        isolated: entry.isolated,
+        isolated: entry.isolated(),
     }
 }

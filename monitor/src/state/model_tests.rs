@@ -10,7 +10,10 @@
 //!   shows;
 //! - never more than five timers per resource, and none once a resource
 //!   is settled with nothing running;
-//! - a refused host call decides nothing.
+//! - a refused host call decides nothing;
+//! - a heartbeat through a kept handle is taken only while its own
+//!   operation is the one pending: a word still held is never reopened for
+//!   a later operation (which then takes a spare).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -32,6 +35,12 @@ enum Step {
     Report(usize, ResourceState, u32),
     /// A worker's heartbeat through the lock-free path (the word).
     Beat(usize, u32),
+    /// A worker keeps the latest operation's handle (its hold on the word)
+    /// to the end of the test, as one kept to signal a failure does.
+    Keep(usize),
+    /// A heartbeat through the `k`-th kept handle, whatever operation of
+    /// its resource is current by then.
+    KeptBeat(usize, u32),
     /// The resource signals its own failure through the latest operation's
     /// handle.
     Signal(usize),
@@ -59,6 +68,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => id.clone().prop_map(Step::Remove),
         3 => (id.clone(), state, 0u32..6).prop_map(|(i, s, c)| Step::Report(i, s, c)),
         2 => (id.clone(), 0u32..6).prop_map(|(i, c)| Step::Beat(i, c)),
+        1 => id.clone().prop_map(Step::Keep),
+        2 => (0usize..4, 0u32..6).prop_map(|(k, c)| Step::KeptBeat(k, c)),
         1 => id.prop_map(Step::Signal),
         4 => (0usize..4).prop_map(Step::Begin),
         4 => (0usize..4, proptest::option::weighted(0.9, any::<bool>()))
@@ -75,6 +86,9 @@ struct World {
     /// Waited calls not resolved yet.
     waiting: HashSet<CallId>,
     resolved: HashSet<CallId>,
+    /// Handles kept: resource, generation, hold on the word. Dropped with
+    /// the world, before the state (declared after it).
+    kept: Vec<(usize, u64, crate::beat::Held)>,
     /// By resource: the last event's `to`.
     last: HashMap<usize, ResourceState>,
     /// By resource: the generation of its latest Online/Offline call.
@@ -186,7 +200,8 @@ proptest! {
                 }
                 Step::Beat(i, cp) => {
                     let g = w.generation.get(&i).copied().unwrap_or(0);
-                    if let Some(beat) = s.beat(ResourceId(i), g) {
+                    // SAFETY: dropped at the end of this block, before `s`.
+                    if let Some(beat) = unsafe { s.hold_beat(ResourceId(i), g) } {
                         let ms = now.as_millis() as u64;
                         let taken = beat.heartbeat_at(cp, ms, ms);
                         let state = s.info(ResourceId(i), now).map(|r| r.state);
@@ -195,6 +210,25 @@ proptest! {
                     }
                     prop_assert!(!s.has_effects(), "a lock-free heartbeat decides nothing");
                 }
+                Step::Keep(i) => {
+                    let g = w.generation.get(&i).copied().unwrap_or(0);
+                    // SAFETY: kept in `w`, which drops before `s`.
+                    if let Some(held) = unsafe { s.hold_beat(ResourceId(i), g) } {
+                        w.kept.push((i, g, held));
+                    }
+                }
+                Step::KeptBeat(k, cp) if !w.kept.is_empty() => {
+                    let (i, g, ref held) = w.kept[k % w.kept.len()];
+                    let ms = now.as_millis() as u64;
+                    if held.heartbeat_at(cp, ms, ms) {
+                        // SAFETY: dropped at once, before `s`.
+                        let current = unsafe { s.hold_beat(ResourceId(i), g) };
+                        prop_assert!(current.is_some(),
+                            "a heartbeat of resource {i}'s generation {g} taken by a later operation");
+                    }
+                    prop_assert!(!s.has_effects(), "a lock-free heartbeat decides nothing");
+                }
+                Step::KeptBeat(..) => {}
                 Step::Signal(i) => {
                     let g = w.generation.get(&i).copied().unwrap_or(0);
                     let before = s.info(ResourceId(i), Duration::ZERO).map(|r| r.state);

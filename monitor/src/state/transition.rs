@@ -53,7 +53,7 @@ impl MonitorState {
         }
         if !t.to.is_pending() {
             self.timers.cancel(key(id, TimerKind::Heartbeat));
-            self.entry_mut(id).close_beat();
+            self.close_beat(id);
         }
         let online = ResourceState::Online;
         if t.to == online && t.from != online {
@@ -93,7 +93,7 @@ impl MonitorState {
         now: Duration,
     ) {
         let entry = self.entry_mut(id);
-        entry.isolated = true;
+        entry.isolate();
         let name = Arc::clone(&entry.name);
         self.fail(id, Cause::Escalated(entry_point), now);
         for kind in [

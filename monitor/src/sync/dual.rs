@@ -101,6 +101,20 @@ impl AtomicU64 {
         }
     }
 
+    pub(crate) fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
+        match self {
+            AtomicU64::Std(a) => a.fetch_add(value, order),
+            AtomicU64::Loom(a) => a.fetch_add(value, order),
+        }
+    }
+
+    pub(crate) fn fetch_sub(&self, value: u64, order: Ordering) -> u64 {
+        match self {
+            AtomicU64::Std(a) => a.fetch_sub(value, order),
+            AtomicU64::Loom(a) => a.fetch_sub(value, order),
+        }
+    }
+
     pub(crate) fn compare_exchange(
         &self,
         current: u64,

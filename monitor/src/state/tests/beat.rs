@@ -2,17 +2,24 @@
 //! into the state when it decides.
 
 use super::*;
+use crate::beat::Held;
 
 /// `Online` returned `Pending` at 2 ms; the worker's word, and the call.
-fn pending(s: &mut MonitorState, id: ResourceId) -> (Arc<Beat>, CallSpec) {
-    s.request(id, Operation::Online, ms(0)).expect("online");
-    let call = one_start(&s.take_effects());
-    assert!(s.call_started(&call, ms(1)));
-    s.call_returned(&call, Some(Answer::Outcome(Outcome::Pending)), ms(2));
+fn pending(s: &mut MonitorState, id: ResourceId) -> (Held, CallSpec) {
+    begin(s, id, Operation::Online, [0, 1, 2])
+}
+
+/// `id`'s operation `op` requested, its call begun and returned `Pending`
+/// at the three times given (ms): a holder of its word, and the call.
+fn begin(s: &mut MonitorState, id: ResourceId, op: Operation, at: [u64; 3]) -> (Held, CallSpec) {
+    s.request(id, op, ms(at[0])).expect("allowed");
+    let call = *starts(&s.take_effects()).last().expect("its call");
+    assert!(s.call_started(&call, ms(at[1])));
+    s.call_returned(&call, Some(Answer::Outcome(Outcome::Pending)), ms(at[2]));
     let _ = s.take_effects();
-    let beat = s
-        .beat(id, call.generation)
-        .expect("a pending operation has a word");
+    // SAFETY: every test here drops its holders before its state (declared
+    // before them).
+    let beat = unsafe { s.hold_beat(id, call.generation) }.expect("pending: a word");
     (beat, call)
 }
 
@@ -82,5 +89,76 @@ fn a_heartbeat_of_an_ended_operation_or_a_stale_checkpoint_is_not_taken() {
         !beat.heartbeat_at(4, 12, 12),
         "terminated: the word is closed"
     );
-    assert!(s.beat(id, 0).is_none());
+    // SAFETY: dropped at once.
+    assert!(unsafe { s.hold_beat(id, 0) }.is_none());
+}
+
+/// `id`'s operation `op`, begun and returned `Pending` at `at` ms.
+fn begin_pending(s: &mut MonitorState, id: ResourceId, op: Operation, at: u64) -> (Held, CallSpec) {
+    begin(s, id, op, [at; 3])
+}
+
+#[test]
+fn a_word_still_held_is_not_reopened_the_next_operation_takes_a_spare() {
+    let (mut s, id) = state();
+    // The online operation's handle is kept (to signal a failure later).
+    let kept = online_kept(&mut s, id);
+    let (offline, call) = begin_pending(&mut s, id, Operation::Offline, 3);
+    assert_eq!(s.beats.spares(), 1, "the own word is held: a spare");
+    assert!(
+        !kept.heartbeat_at(1, 4, 4),
+        "the online operation is over: its word stays closed"
+    );
+    assert!(offline.heartbeat_at(1, 4, 4), "the spare is the offline's");
+    let info = s.info(id, ms(4)).expect("known");
+    assert_eq!((info.state, info.checkpoint), (OfflinePending, Some(1)));
+    assert!(
+        offline.left().is_some(),
+        "the spare's handle knows its deadline"
+    );
+    // Both handles go and the offline ends: the next operation opens the
+    // own word again.
+    drop((kept, offline));
+    let r = s.report(id, call.generation, Offline, 2, ms(5));
+    assert_eq!(r, Ok(ExitState::Continue));
+    let (online, _) = begin_pending(&mut s, id, Operation::Online, 6);
+    assert_eq!(s.entry(id).expect("known").spare(), None, "its own word");
+    assert!(online.heartbeat_at(1, 7, 7));
+    assert_eq!(s.beats.spares(), 1);
+}
+
+/// Online, with the online operation's handle kept.
+fn online_kept(s: &mut MonitorState, id: ResourceId) -> Held {
+    let (kept, call) = pending(s, id);
+    let r = s.report(id, call.generation, Online, 1, ms(2));
+    assert_eq!(r, Ok(ExitState::Continue));
+    let _ = s.take_effects();
+    kept
+}
+
+#[test]
+fn a_spare_given_back_is_reused_once_nobody_holds_it() {
+    let (mut s, id) = state();
+    let kept = online_kept(&mut s, id); // holds the own word for good
+    for round in 0..4 {
+        let at = 10 * (round + 1);
+        let op = if round % 2 == 0 {
+            Operation::Offline
+        } else {
+            Operation::Online
+        };
+        let (held, call) = begin_pending(&mut s, id, op, at);
+        assert!(held.heartbeat_at(1, at + 1, at + 1), "round {round}");
+        assert!(!kept.heartbeat_at(round as u32 + 2, at + 1, at + 1));
+        drop(held);
+        // The operation ends by its report: the spare is given back.
+        let target = match op {
+            Operation::Online => Online,
+            Operation::Offline => Offline,
+        };
+        let r = s.report(id, call.generation, target, 2, ms(at + 2));
+        assert_eq!(r, Ok(ExitState::Continue));
+        let _ = s.take_effects();
+    }
+    assert_eq!(s.beats.spares(), 1, "one spare, reused every round");
 }

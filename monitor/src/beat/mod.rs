@@ -23,17 +23,38 @@
 //!   it and does not expire; a heartbeat that comes after the close finds
 //!   `CLOSED` and is refused. So no report is both accepted and ignored.
 //!
-//! Every access is `Relaxed`: the word publishes nothing but itself, and
-//! the exclusion of an accepted heartbeat and an expiry comes from the
-//! single modification order of one atomic, which every read-modify-write
-//! reads the latest value of. `beat_loom.rs` checks it under loom, with
-//! the mutant of a close that is not a compare-and-swap.
+//! Every access to the word is `Relaxed`: the word publishes nothing but
+//! itself, and the exclusion of an accepted heartbeat and an expiry comes
+//! from the single modification order of one atomic, which every
+//! read-modify-write reads the latest value of. `loom_tests.rs` checks it
+//! under loom, with the mutant of a close that is not a compare-and-swap.
+//!
+//! # Where the words live, and their reuse
+//!
+//! A word is not an allocation of its own: the monitor keeps its words in
+//! chunks that never move ([`slots`]), one per resource plus spares, and a
+//! status handle points at its operation's word ([`Held`]). A word is
+//! reused by a later operation, so a handle of an earlier one must never
+//! pass for a current one. Each word therefore counts its holders (the
+//! handles that point at it), as an `Arc` counts its owners, and the
+//! monitor reopens a word only when no handle holds it ([`Beat::free`]):
+//! a new holder is only ever made under the monitor's lock or from an
+//! existing holder, so a count of 0 read under the lock stays 0. Every
+//! access of an earlier holder to the word happens before that read
+//! (`Release` decrements, an `Acquire` read), so it precedes the reopening
+//! in the word's modification order and cannot land in the new operation.
+//! An operation whose resource's own word is still held takes a spare one.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::time::Duration;
 
 use crate::machine::{Operation, ResourceState};
 use crate::sync::{self, AtomicU64};
+
+mod held;
+pub(crate) mod slots;
+
+pub(crate) use held::Held;
 
 /// The word of a closed beat.
 const CLOSED: u64 = 0;
@@ -44,28 +65,50 @@ pub(crate) const LIMIT_MS: u64 = 1 << 30;
 
 #[cfg(feature = "loom")]
 thread_local! {
-    /// Puts the mutant into [`Beat::close_if`] (set by the loom model of
-    /// this protocol, `loom_tests.rs`).
-    pub(crate) static MUTANT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Puts a mutant into this protocol (set by its loom models,
+    /// `loom_tests.rs`).
+    pub(crate) static MUTANT: std::cell::Cell<Option<Mutant>> = const { std::cell::Cell::new(None) };
+}
+
+/// The mutants of the word's loom models.
+#[cfg(feature = "loom")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mutant {
+    /// [`Beat::close_if`] closes with a plain store.
+    CloseByStore,
+    /// [`Beat::free`] says a word is free while handles hold it.
+    ReuseHeld,
+}
+
+#[cfg(feature = "loom")]
+fn mutant(m: Mutant) -> bool {
+    MUTANT.with(|c| c.get() == Some(m))
 }
 
 #[cfg(all(test, feature = "loom"))]
-#[path = "beat_loom.rs"]
 mod loom_tests;
 
 /// How far before its deadline a heartbeat is left to the locked path: the
 /// stamps' rounding up (at most 2 ms).
 const MARGIN_MS: i64 = 2;
 
-/// The heartbeat word of one pending operation; see the module docs.
+/// The holders' count: the low 32 bits of [`Beat::info`].
+const HOLDERS: u64 = u32::MAX as u64;
+/// Past this many holders, [`Beat::hold`] aborts (as `Arc::clone` does):
+/// the count must never carry into the operation's fields.
+const MAX_HOLDERS: u64 = HOLDERS / 2;
+/// The operation's bit of [`Beat::info`] (set: `Offline`).
+const OFFLINE: u64 = 1 << 63;
+
+/// The heartbeat word of one pending operation; see the module docs. 16
+/// bytes, in a chunk of the monitor's ([`slots`]).
 #[derive(Debug)]
 pub(crate) struct Beat {
     word: AtomicU64,
-    operation: Operation,
-    /// PendingTimeout in milliseconds, at most [`LIMIT_MS`].
-    timeout_ms: u32,
-    /// The coarse clock's reading at the monitor's epoch, in nanoseconds.
-    origin: u64,
+    /// The operation (bit 63), its PendingTimeout in milliseconds (bits
+    /// 32–62, at most [`LIMIT_MS`]), and the holders' count (bits 0–31).
+    /// The operation's fields change only while nobody holds the word.
+    info: AtomicU64,
 }
 
 /// A checkpoint and a report's time in milliseconds since the epoch.
@@ -107,34 +150,86 @@ fn ms_up(d: Duration) -> u64 {
 }
 
 impl Beat {
-    /// The beat of an operation begun at `now` (its first report must carry
-    /// a checkpoint above 0). `origin` is the coarse clock's reading at the
-    /// monitor's epoch ([`sync::coarse`]).
-    pub(crate) fn new(
-        operation: Operation,
-        pending: Duration,
-        origin: Duration,
-        now: Duration,
-    ) -> Beat {
-        let timeout = (pending.as_millis() as u64).min(LIMIT_MS);
+    /// A closed word that nobody holds.
+    pub(crate) fn closed() -> Beat {
         Beat {
-            word: AtomicU64::new(pack(0, stamp(ms_up(now)))),
-            operation,
-            timeout_ms: timeout as u32,
-            origin: origin.as_nanos() as u64,
+            word: AtomicU64::new(CLOSED),
+            info: AtomicU64::new(0),
+        }
+    }
+
+    /// Opens the word for an operation begun at `now` (its first report
+    /// must carry a checkpoint above 0). Only under the monitor's lock, on
+    /// a word that is [`free`](Self::free): a handle made afterwards (under
+    /// the lock, or from one made so) sees these stores, and none made
+    /// before exists.
+    pub(crate) fn open(&self, operation: Operation, pending: Duration, now: Duration) {
+        debug_assert!(self.free(), "a held word reopened");
+        let timeout = (pending.as_millis() as u64).min(LIMIT_MS);
+        let op = match operation {
+            Operation::Online => 0,
+            Operation::Offline => OFFLINE,
+        };
+        self.info.store(op | (timeout << 32), Relaxed);
+        self.word.store(pack(0, stamp(ms_up(now))), Relaxed);
+    }
+
+    /// No handle holds the word: it may be reopened. `Acquire`, to order
+    /// every earlier holder's use of the word (up to its `Release` in
+    /// [`release`](Self::release)) before the reopening; see the module
+    /// docs. Read under the monitor's lock, where no holder can be made
+    /// meanwhile.
+    pub(crate) fn free(&self) -> bool {
+        #[cfg(feature = "loom")]
+        if mutant(Mutant::ReuseHeld) {
+            return true;
+        }
+        self.info.load(Acquire) & HOLDERS == 0
+    }
+
+    /// One more holder. `Relaxed`, as `Arc::clone`: the new holder is made
+    /// under the monitor's lock or from an existing one, which orders it.
+    pub(crate) fn hold(&self) {
+        let before = self.info.fetch_add(1, Relaxed);
+        if before & HOLDERS >= MAX_HOLDERS {
+            // Some 2^31 handles of one operation: a leak of handles, and
+            // the count must not reach the operation's bits.
+            std::process::abort();
+        }
+    }
+
+    /// One holder less; its last use of the word is before this (`Release`,
+    /// paired with the `Acquire` of [`free`](Self::free)).
+    pub(crate) fn release(&self) {
+        self.info.fetch_sub(1, Release);
+    }
+
+    /// The operation's PendingTimeout in milliseconds.
+    fn timeout_ms(&self) -> u32 {
+        ((self.info.load(Relaxed) & !OFFLINE) >> 32) as u32
+    }
+
+    /// The operation the word is for.
+    fn operation(&self) -> Operation {
+        if self.info.load(Relaxed) & OFFLINE != 0 {
+            Operation::Offline
+        } else {
+            Operation::Online
         }
     }
 
     /// Whether a report of `state` could be a heartbeat of this operation.
     pub(crate) fn takes(&self, state: ResourceState) -> bool {
-        state.is_pending() && self.operation.can_reach(state)
+        state.is_pending() && self.operation().can_reach(state)
     }
 
     /// A worker's heartbeat at `checkpoint`, now: `true` if taken; `false`
-    /// if the locked path must decide (nothing changed).
-    pub(crate) fn heartbeat(&self, checkpoint: u32) -> bool {
+    /// if the locked path must decide (nothing changed). `origin` is the
+    /// coarse clock's reading at the monitor's epoch ([`sync::coarse`]),
+    /// in nanoseconds.
+    pub(crate) fn heartbeat(&self, checkpoint: u32, origin: u64) -> bool {
         let (reading, resolution) = sync::coarse();
-        let since = (reading.as_nanos() as u64).saturating_sub(self.origin);
+        let since = (reading.as_nanos() as u64).saturating_sub(origin);
         let res = resolution.as_nanos() as u64;
         // The epoch's own reading lagged it by up to one resolution, and
         // this one lags now by up to one more.
@@ -146,6 +241,7 @@ impl Beat {
     /// [`heartbeat`](Self::heartbeat) with the time known to be within
     /// `[lower, upper]` milliseconds since the epoch.
     pub(crate) fn heartbeat_at(&self, checkpoint: u32, lower: u64, upper: u64) -> bool {
+        let timeout_ms = self.timeout_ms();
         let mut word = self.word.load(Relaxed);
         loop {
             if word == CLOSED {
@@ -159,7 +255,7 @@ impl Beat {
             // up (to the millisecond, and 0 to 1), so "perhaps" begins
             // `MARGIN_MS` before the deadline the stamp says.
             let age = (lower as u32).wrapping_sub(last) as i32;
-            if i64::from(age) + MARGIN_MS >= i64::from(self.timeout_ms) {
+            if i64::from(age) + MARGIN_MS >= i64::from(timeout_ms) {
                 return false;
             }
             let next = pack(checkpoint, later(last, stamp(upper)));
@@ -186,14 +282,15 @@ impl Beat {
     /// How long from now until the PendingTimeout runs out if no heartbeat
     /// comes, or `None` once closed. From the word's stamp and a coarse
     /// clock read, on the early side: `now` is taken at the latest it can
-    /// be, and the margin of the lock-free path is taken off.
-    pub(crate) fn left(&self) -> Option<Duration> {
+    /// be, and the margin of the lock-free path is taken off. `origin` as
+    /// for [`heartbeat`](Self::heartbeat).
+    pub(crate) fn left(&self, origin: u64) -> Option<Duration> {
         let seen = self.read()?;
         let (reading, resolution) = sync::coarse();
-        let since = (reading.as_nanos() as u64).saturating_sub(self.origin);
+        let since = (reading.as_nanos() as u64).saturating_sub(origin);
         let upper = (since + 2 * resolution.as_nanos() as u64).div_ceil(1_000_000);
         let age = (upper as u32).wrapping_sub(seen.stamp) as i32;
-        let left = i64::from(self.timeout_ms) - i64::from(age.max(0)) - MARGIN_MS;
+        let left = i64::from(self.timeout_ms()) - i64::from(age.max(0)) - MARGIN_MS;
         Some(Duration::from_millis(left.max(0) as u64))
     }
 
@@ -216,7 +313,7 @@ impl Beat {
     /// otherwise changes nothing and returns `false`.
     pub(crate) fn close_if(&self, seen: Seen) -> bool {
         #[cfg(feature = "loom")]
-        if MUTANT.with(std::cell::Cell::get) {
+        if mutant(Mutant::CloseByStore) {
             // The mutant: a close that is not a compare-and-swap.
             self.word.store(CLOSED, Relaxed);
             return true;

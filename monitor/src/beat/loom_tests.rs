@@ -1,21 +1,22 @@
 //! loom models of the heartbeat word ([`Beat`]): a worker's lock-free
-//! heartbeat against the monitor's expiry of the same operation.
+//! heartbeat against the monitor's expiry of the same operation, and a
+//! handle of an ended operation against the word's reopening for the next.
 //!
 //! Run: `cargo test --release -p clusworker-monitor --features loom --lib beat`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Beat, MUTANT};
+use super::{Beat, Held, MUTANT, Mutant};
 use crate::machine::Operation;
 use crate::sync::model;
 
 /// PendingTimeout 100 ms, begun at 0.
 fn beat() -> Arc<Beat> {
-    let b = Beat::new(
+    let b = Beat::closed();
+    b.open(
         Operation::Online,
         Duration::from_millis(100),
-        Duration::ZERO,
         Duration::ZERO,
     );
     Arc::new(b)
@@ -100,12 +101,67 @@ fn loom_beat_two_heartbeats_vs_expiry() {
 /// the fold and the store, and then ignored.
 #[test]
 fn loom_beat_mutant_close_by_store_is_caught() {
+    assert_caught(Mutant::CloseByStore, heartbeat_vs_expiry);
+}
+
+/// Runs `model` with `mutant` in, and fails unless the model fails.
+fn assert_caught(mutant: Mutant, model: fn()) {
     let caught = std::panic::catch_unwind(|| {
-        model::check(None, || {
-            MUTANT.with(|m| m.set(true));
-            heartbeat_vs_expiry();
+        model::check(None, move || {
+            MUTANT.with(|m| m.set(Some(mutant)));
+            model();
         });
     });
-    MUTANT.with(|m| m.set(false));
-    assert!(caught.is_err(), "the model missed the mutant");
+    MUTANT.with(|m| m.set(None));
+    assert!(caught.is_err(), "the model missed the mutant {mutant:?}");
+}
+
+/// A worker still holds the handle of an operation that the monitor ends;
+/// on its thread it heartbeats and then lets go. The monitor, under its
+/// lock, reopens the word for the next operation (begun at the same
+/// millisecond, so that the new word equals the old one's first value)
+/// only if nobody holds it: the stale heartbeat never lands in the new
+/// operation, which the worker's compare-and-swap could not tell from its
+/// own.
+fn stale_holder_vs_reopening() {
+    let b = beat();
+    // SAFETY: `b` lives until the end of this function, after the worker
+    // that holds it is joined.
+    let held = unsafe { Held::new(&b, Duration::ZERO) };
+    let worker = loom::thread::spawn(move || {
+        let taken = held.heartbeat_at(1, 50, 54);
+        drop(held);
+        taken
+    });
+    // The operation ends (a report of its target, say), then the next
+    // one begins.
+    b.close();
+    let reopened = b.free();
+    if reopened {
+        b.open(
+            Operation::Offline,
+            Duration::from_millis(100),
+            Duration::ZERO,
+        );
+    }
+    let _ = worker.join().expect("the worker");
+    if reopened {
+        assert_eq!(
+            b.read().map(|s| s.checkpoint),
+            Some(0),
+            "the ended operation's heartbeat landed in the next one"
+        );
+    }
+    assert!(b.free(), "the worker let go");
+}
+
+#[test]
+fn loom_beat_stale_holder_vs_reopening() {
+    model::check(None, stale_holder_vs_reopening);
+}
+
+/// The mutant: the word is reopened while a handle holds it.
+#[test]
+fn loom_beat_mutant_reuse_while_held_is_caught() {
+    assert_caught(Mutant::ReuseHeld, stale_holder_vs_reopening);
 }
