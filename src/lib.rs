@@ -22,7 +22,7 @@
 //! - [`Exited`] and [`TerminateRequested`]: await a worker's exit, or a
 //!   terminate request ([`Context::terminated`]), from async code
 //!   ([`Worker::exited`], [`pool::PoolWorker::exited`]).
-//! - [`scope`]: workers that borrow from the caller and stop together
+//! - [`scope`](fn@scope): workers that borrow from the caller and stop together
 //!   ([`Scope`], [`ScopedWorker`], [`Builder::spawn_scoped`]); children
 //!   of a routine, terminated with it ([`Context::scope`]).
 //! - [`diagnostics`]: the live workers of the process, where they were

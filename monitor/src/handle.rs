@@ -391,7 +391,7 @@ fn ended(
 ///
 /// Defaults are those of Windows: PendingTimeout 180 s, DeadlockTimeout
 /// 300 s, `LooksAlive` every 5 s, `IsAlive` every 60 s, and an escalation
-/// hook that does nothing (the escalation is still an [`Event`](crate::Event)).
+/// hook that does nothing (the escalation is still an [`Event`]).
 ///
 /// # Examples
 ///

@@ -10,7 +10,7 @@ use super::{Scope, end, run_body};
 use crate::context::Context;
 
 impl Context {
-    /// A [`scope`](crate::scope) whose workers are this worker's children:
+    /// A [`scope`](fn@crate::scope) whose workers are this worker's children:
     /// terminating this worker terminates the scope at once, with
     /// [`Reason::ParentTerminated`] (a callback on this worker, run by the
     /// terminating thread: no polling), and this call, like `scope`,
@@ -25,7 +25,7 @@ impl Context {
     ///
     /// # Panics
     ///
-    /// As [`scope`](crate::scope).
+    /// As [`scope`](fn@crate::scope).
     ///
     /// # Examples
     ///

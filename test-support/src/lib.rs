@@ -4,12 +4,12 @@
 //!
 //! - Bounds that turn a hang into a failed assert: [`LONG`], [`GIVE_UP`],
 //!   [`bounded`], [`within`], [`recv`], [`eventually`].
-//! - [`watchdog`]: aborts a test process that hangs where no bound reaches
+//! - [`watchdog`](fn@watchdog): aborts a test process that hangs where no bound reaches
 //!   (a `Drop`), replaying the panics that led there;
 //!   [`expect_panics_on_this_thread`] silences the meant ones.
 //! - Values that tell what happened to them: [`Drops`] and [`Counted`]; a
 //!   quiet panic payload, [`Boom`] and [`quiet_panic`].
-//! - [`gate`]: a [`Gate`] a routine blocks on ([`Pass::wait`]), deaf to
+//! - [`gate`](fn@gate): a [`Gate`] a routine blocks on ([`Pass::wait`]), deaf to
 //!   terminate, until the test opens it.
 //! - Races: a [`StartLine`] for threads that must leave together, and a
 //!   small deterministic generator, [`Rng`].

@@ -1,4 +1,4 @@
-//! The daemon: [`run`] hosts one monitor, serves the control socket,
+//! The daemon: [`run`](fn@run) hosts one monitor, serves the control socket,
 //! handles the signals and talks to systemd.
 //!
 //! Its modules form one chain: `listen`, `signals`, `pace` (leaves) →

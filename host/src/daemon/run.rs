@@ -40,7 +40,7 @@ enum Control {
 }
 
 /// Runs the host on `config` until it stops; returns the exit code
-/// ([`exit`](crate::exit)).
+/// ([`exit`]).
 ///
 /// # Safety
 ///

@@ -5,7 +5,7 @@
 //! - A normal build re-exports std's types and wraps nothing: the driver's
 //!   code is the code it would be without the facade.
 //! - Under the `loom` feature each type is std's or loom's, chosen when it
-//!   is made: loom's inside a model run by [`model::check`] (on the thread
+//!   is made: loom's inside a model run by `model::check` (on the thread
 //!   that runs it, where loom runs every thread of the model), std's
 //!   anywhere else. A workspace-wide `--features loom` build thus links this
 //!   crate with the feature on into every crate that uses a monitor, and
@@ -15,10 +15,10 @@
 //!
 //! loom has no time, and its `Condvar::wait_timeout` never times out. In a
 //! model the clock is the model's: it stands still until the model moves it
-//! ([`set_clock`], which `Monitor::loom_set_clock` calls under the
+//! (`set_clock`, which `Monitor::loom_set_clock` calls under the
 //! monitor's lock). A timed wait ([`Condvar::wait_timeout`]) is an untimed
 //! wait that records its deadline; moving the clock past a recorded
-//! deadline wakes that condition variable ([`Condvar::clock_moved`], called
+//! deadline wakes that condition variable (`Condvar::clock_moved`, called
 //! under the lock the waiters hold when they compute their deadline), as
 //! the timeout of a real timed wait would. An untimed wait is never woken
 //! by the clock: a wake-up the driver forgets is a loom deadlock.
