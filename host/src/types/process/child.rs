@@ -25,6 +25,7 @@ use clusworker_monitor::StatusHandle;
 use super::group;
 use super::params::ProcessParams;
 use super::pidfd;
+use super::spawner;
 
 /// How long the watcher waits for the rest of a group to disappear after
 /// SIGKILL, once the leader is reaped.
@@ -105,7 +106,8 @@ impl Child {
             cmd.current_dir(cwd);
         }
         group::become_subreaper();
-        let process = cmd.spawn()?;
+        // On the spawner thread, so that the process dies with the host.
+        let process = spawner::spawn(cmd)?;
         let pid = libc::pid_t::try_from(process.id()).map_err(io::Error::other)?;
         let child = Arc::new(Child {
             pid,
@@ -234,5 +236,31 @@ impl Child {
         }
         self.lock().drained = true;
         self.finished.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parent-death signal follows the thread that forked (prctl(2)):
+    /// a process started from a thread that then ends must live on, as
+    /// Online runs on call threads that exit after idling.
+    #[test]
+    fn a_process_outlives_the_thread_that_started_it() {
+        let p: ProcessParams = toml::from_str(r#"command = ["sleep", "60"]"#).unwrap();
+        let child = thread::spawn(move || Child::spawn("outlives", &p))
+            .join()
+            .expect("the starting thread does not panic")
+            .expect("sleep starts");
+        assert_eq!(
+            child.wait(Some(Duration::from_millis(300))),
+            None,
+            "the process died with the thread that started it"
+        );
+        assert!(!child.has_exited());
+        child.signal(libc::SIGKILL);
+        let status = child.wait(Some(Duration::from_secs(20))).expect("reaped");
+        assert_eq!(exit_code(status), 128 + libc::SIGKILL as u32);
     }
 }

@@ -11,6 +11,7 @@ use super::group;
 use super::http;
 use super::params::{Argv, HealthCheck};
 use super::pidfd::ExitWait;
+use super::spawner;
 
 /// Runs one attempt of `check`: `Ok` when it passes, otherwise why not.
 pub(super) fn attempt(
@@ -34,12 +35,16 @@ pub(super) fn attempt(
 fn command(argv: &Argv, deadline: Instant, stop: &dyn Fn() -> bool) -> Result<(), String> {
     let name = argv.program();
     group::become_subreaper();
-    let mut process = Command::new(name)
-        .args(argv.args())
+    let mut cmd = Command::new(name);
+    cmd.args(argv.args())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .process_group(0)
+        .process_group(0);
+    // This thread waits for the check (or kills it): it outlives it, so the
+    // check dies with the host, or with this thread.
+    spawner::die_with_parent(&mut cmd);
+    let mut process = cmd
         .spawn()
         .map_err(|e| format!("check command {name:?}: cannot start: {e}"))?;
     let pid = libc::pid_t::try_from(process.id()).unwrap_or(libc::pid_t::MAX);

@@ -26,6 +26,10 @@
 //!   returns once the leader is reaped and the group is empty. Safe at any
 //!   time, concurrently and repeatedly. Dropping the resource does the same.
 //!
+//! - **The host dies** (killed, crashed): the kernel SIGKILLs the leader,
+//!   and a health check's command in flight (`PR_SET_PDEATHSIG`; see
+//!   `spawner.rs` for why one thread forks every leader).
+//!
 //! When the leader exits, whatever is left of its group is SIGKILLed, so
 //! the group never outlives its leader; every process the host starts is
 //! reaped. The first process resource to start a command makes the host a
@@ -42,6 +46,7 @@ mod health;
 mod http;
 mod params;
 mod pidfd;
+mod spawner;
 mod user;
 
 use std::fmt;
