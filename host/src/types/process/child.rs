@@ -16,16 +16,16 @@ use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use clusworker_monitor::StatusHandle;
 
+use super::deathsig;
 use super::group;
 use super::params::ProcessParams;
 use super::pidfd;
-use super::spawner;
 
 /// How long the watcher waits for the rest of a group to disappear after
 /// SIGKILL, once the leader is reaped.
@@ -65,8 +65,8 @@ pub(super) fn exit_code(status: ExitStatus) -> u32 {
 
 impl Child {
     /// Starts `params.command` as the leader of a new process group, with
-    /// stdin on `/dev/null` and stdout and stderr the host's, and its
-    /// watcher thread.
+    /// stdin on `/dev/null` and stdout and stderr the host's, forked by its
+    /// watcher thread (so that it dies with the host: `deathsig.rs`).
     pub(super) fn spawn(resource: &str, params: &ProcessParams) -> io::Result<Arc<Child>> {
         let mut cmd = Command::new(params.command.program());
         cmd.args(params.command.args())
@@ -106,27 +106,42 @@ impl Child {
             cmd.current_dir(cwd);
         }
         group::become_subreaper();
-        // On the spawner thread, so that the process dies with the host.
-        let process = spawner::spawn(cmd)?;
-        let pid = libc::pid_t::try_from(process.id()).map_err(io::Error::other)?;
-        let child = Arc::new(Child {
-            pid,
-            exited: AtomicBool::new(false),
-            state: Mutex::new(State::default()),
-            finished: Condvar::new(),
-        });
-        let watched = Arc::clone(&child);
-        let started = thread::Builder::new()
+        // The process is forked by its own watcher thread, which ends only
+        // after the process has: the parent-death signal (which follows the
+        // forking thread) then comes only with the host's death.
+        deathsig::die_with_parent(&mut cmd);
+        let (tx, rx) = mpsc::sync_channel(1);
+        thread::Builder::new()
             .name(format!("watch {resource}"))
-            .spawn(move || watched.watch(process));
-        if let Err(e) = started {
-            // The closure, and the std Child in it, were dropped without a
-            // wait: the leader is unreaped, so its group is still ours.
-            group::kill_group(pid, libc::SIGKILL);
-            // SAFETY: pid is our unreaped child; a null status is allowed.
-            unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
-            return Err(e);
-        }
+            .spawn(move || {
+                let mut process = match cmd.spawn() {
+                    Ok(process) => process,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let Ok(pid) = libc::pid_t::try_from(process.id()) else {
+                    // Not a pid of this system (cannot happen): reap it.
+                    let _ = process.kill();
+                    let _ = process.wait();
+                    let _ = tx.send(Err(io::Error::other("a pid out of range")));
+                    return;
+                };
+                let child = Arc::new(Child {
+                    pid,
+                    exited: AtomicBool::new(false),
+                    state: Mutex::new(State::default()),
+                    finished: Condvar::new(),
+                });
+                // The spawner waits for this answer; if it has gone (it
+                // cannot: it blocks on `recv`), the watch still reaps.
+                let _ = tx.send(Ok(Arc::clone(&child)));
+                child.watch(process);
+            })?;
+        let child = rx
+            .recv()
+            .map_err(|_| io::Error::other("the watcher thread ended without an answer"))??;
         Ok(child)
     }
 

@@ -7,11 +7,11 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::deathsig;
 use super::group;
 use super::http;
 use super::params::{Argv, HealthCheck};
 use super::pidfd::ExitWait;
-use super::spawner;
 
 /// Runs one attempt of `check`: `Ok` when it passes, otherwise why not.
 pub(super) fn attempt(
@@ -43,7 +43,7 @@ fn command(argv: &Argv, deadline: Instant, stop: &dyn Fn() -> bool) -> Result<()
         .process_group(0);
     // This thread waits for the check (or kills it): it outlives it, so the
     // check dies with the host, or with this thread.
-    spawner::die_with_parent(&mut cmd);
+    deathsig::die_with_parent(&mut cmd);
     let mut process = cmd
         .spawn()
         .map_err(|e| format!("check command {name:?}: cannot start: {e}"))?;

@@ -28,7 +28,7 @@
 //!
 //! - **The host dies** (killed, crashed): the kernel SIGKILLs the leader,
 //!   and a health check's command in flight (`PR_SET_PDEATHSIG`; see
-//!   `spawner.rs` for why one thread forks every leader).
+//!   `deathsig.rs` for which thread forks each).
 //!
 //! When the leader exits, whatever is left of its group is SIGKILLed, so
 //! the group never outlives its leader; every process the host starts is
@@ -41,12 +41,12 @@
 //! is never reused under a signal.
 
 mod child;
+mod deathsig;
 mod group;
 mod health;
 mod http;
 mod params;
 mod pidfd;
-mod spawner;
 mod user;
 
 use std::fmt;
