@@ -85,14 +85,17 @@ impl Builder {
     /// as if a handle had asked, so a routine that only ever calls
     /// `check_terminate` sees it too. The routine reads it with
     /// [`Context::deadline`]. An earlier request wins (the reason seen is
-    /// the first one's); a routine that returns first cancels it.
+    /// the first one's); a routine that returns first cancels it. A
+    /// deadline that has passed by the time the thread starts is requested
+    /// on the worker's thread before the routine, whose first check sees it.
     ///
     /// No thread or timer per worker: one timer thread for the process
     /// fires every deadline, started by the first worker with one. The
     /// request runs on it, so [`OnTerminate`](crate::OnTerminate) callbacks
     /// of that worker run there too: keep them short, as they delay the
     /// process's other deadlines while they run. A worker without a
-    /// deadline pays nothing for this.
+    /// deadline pays nothing for this. A pool's jobs take one too:
+    /// [`Pool::spawn_with_deadline`](crate::pool::Pool::spawn_with_deadline).
     ///
     /// # Examples
     ///

@@ -29,7 +29,11 @@
 //! - the routine returns first: its thread takes the entry out (under the
 //!   same lock) before it publishes the exit, and lets go on the timer's
 //!   behalf. So an entry never outlives its routine, and never keeps an
-//!   exited worker's block alive until its deadline.
+//!   exited worker's block alive until its deadline;
+//! - the deadline has passed already when it is armed (given in the past,
+//!   or a pool job that waited in the queue): the arming thread fires it
+//!   itself, before the routine, whose first check then sees it, and lets
+//!   go; the entry never enters the timer.
 //!
 //! Exactly one of the two finds the entry (the lock decides), so the
 //! timer's share is dropped once. Neither waits for the other: a routine
@@ -37,6 +41,11 @@
 //! frees the block after its request if the owners had let go meanwhile.
 //! The owners drop the routine's result before they let go, so the timer's
 //! free runs no user code.
+//!
+//! A pool job's block is an `Arc` ([`JobDeadline`]): the timer's share is
+//! a reference of the job's own, dropped by the same rule. Its last drop
+//! may then be the timer's, which drops a detached job's result there
+//! (quietly, as the pool does), as it runs callbacks and wakers already.
 
 mod timer;
 
@@ -155,13 +164,71 @@ pub(crate) fn resolve(limit: Option<Limit>) -> io::Result<Option<Armed>> {
     }))
 }
 
+/// A pool job's deadline ([`Pool::spawn_with_deadline`]): its instant,
+/// and the shares of a block that the job's `Arc` counts. The timer's
+/// share is a reference of the job's own: given when the pool thread arms
+/// the deadline, before the routine, and dropped by whichever of the timer
+/// (when it fires) and the pool thread (when the routine returned first,
+/// before the exit is published) takes the entry out, as for a worker.
+///
+/// [`Pool::spawn_with_deadline`]: crate::pool::Pool::spawn_with_deadline
+#[derive(Debug)]
+pub(crate) struct JobDeadline {
+    at: Instant,
+    shares: Shares,
+}
+
+impl JobDeadline {
+    /// The deadline of a pool job spawned now with `limit`, or `None` (a
+    /// timeout too large for the clock never passes). Starts the timer
+    /// thread with the first deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`].
+    pub(crate) fn new(limit: Limit) -> io::Result<Option<JobDeadline>> {
+        Ok(resolve(Some(limit))?.map(|armed| JobDeadline {
+            at: armed.at,
+            shares: Shares::counted(),
+        }))
+    }
+
+    /// On the pool thread, before the routine: enters the deadline, with
+    /// the timer's reference `block`.
+    ///
+    /// # Safety
+    ///
+    /// `self` and `word` live in the job that `block` is a reference of
+    /// (one the caller gives up: `free(block)` drops it, and runs no user
+    /// code but the job's own quiet drop); called once per job, and
+    /// [`disarm`](Self::disarm)ed before the exit is published.
+    pub(crate) unsafe fn arm(
+        &self,
+        word: &WorkerWord<Park>,
+        block: NonNull<()>,
+        free: unsafe fn(NonNull<()>),
+    ) {
+        // SAFETY: our caller's contract; the timer's `let_go` on counted
+        // shares always frees, which drops its reference only.
+        unsafe { timer::arm(self.at, word, &self.shares, block, free) }
+    }
+
+    /// On the pool thread, after the routine returned and before the exit
+    /// is published: `true` if the entry was still there, and the caller
+    /// now drops the timer's reference; `false` if the timer took it.
+    pub(crate) fn disarm(&self, word: &WorkerWord<Park>) -> bool {
+        timer::disarm(self.at, word)
+    }
+}
+
 impl Context {
     /// The worker's deadline, if it was spawned with one
     /// ([`Builder::deadline`](crate::Builder::deadline),
     /// [`Builder::timeout`](crate::Builder::timeout)): when it is
     /// terminated with [`Reason::DeadlinePassed`](crate::Reason::DeadlinePassed)
-    /// (Go's `ctx.Deadline()`). `None` for a worker without one, and for a
-    /// pool's job. Still there once the deadline has passed.
+    /// (Go's `ctx.Deadline()`), or a pool's job spawned with one
+    /// ([`Pool::spawn_with_deadline`](crate::pool::Pool::spawn_with_deadline)).
+    /// `None` for the others. Still there once the deadline has passed.
     ///
     /// One lock of the process's timer, for a worker with a deadline; one
     /// load for the others while no worker ever had one.

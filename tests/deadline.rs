@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use clusworker::{Builder, Reason, Registered, Request, State, Terminated, Worker};
-use clusworker_test_support::{eventually, quiet_panic, watchdog};
+use clusworker_test_support::{
+    assert_first_of_deadline_and_request, eventually, quiet_panic, watchdog,
+};
 
 /// A routine that only ever polls, and returns the reason it saw.
 fn poller(ctx: &clusworker::Context) -> Option<Reason> {
@@ -155,14 +157,7 @@ fn deadline_and_request_race_and_the_first_wins_once() {
             .expect("spawn");
         let mine = w.request_terminate_with(Reason::User(round));
         let seen = w.join().unwrap();
-        match mine {
-            Request::First => assert_eq!(seen, Some(Reason::User(round)), "round {round}"),
-            Request::AlreadyRequested(first) => {
-                assert_eq!(first, Reason::DeadlinePassed, "round {round}");
-                assert_eq!(seen, Some(Reason::DeadlinePassed), "round {round}");
-            }
-            Request::AlreadyExited => panic!("round {round}: the poller exits only when asked"),
-        }
+        assert_first_of_deadline_and_request(mine, seen, round);
     }
 }
 

@@ -38,6 +38,16 @@ impl Shares {
         }
     }
 
+    /// The shares of a block whose owners count themselves (a pool job's
+    /// `Arc`): the timer's share is a reference of its own, so its
+    /// [`let_go`](Self::let_go) always says "free", which drops that
+    /// reference. Only the timer calls `let_go` on these.
+    pub(crate) const fn counted() -> Shares {
+        Shares {
+            gone: AtomicBool::new(true),
+        }
+    }
+
     /// Lets go of one share: `true` if the other was let go before, and
     /// the caller must free the block.
     pub(crate) fn let_go(&self) -> bool {
@@ -135,8 +145,18 @@ pub(crate) unsafe fn arm(
         free,
     };
     let mut state = lock();
-    let earliest = state.due.first_key_value().is_none_or(|(k, _)| key < *k);
     state.armed.insert(key.1, at);
+    if at <= Instant::now() {
+        // Passed already (a pool job that waited in the queue, a deadline
+        // given in the past): fired here, on the routine's thread before
+        // the routine, so that its first check sees it. Never entered in
+        // `due`, so `disarm` will find nothing and let go of nothing.
+        drop(state);
+        // SAFETY: the entry was never in `due`: its share is ours alone.
+        unsafe { fire(entry) };
+        return;
+    }
+    let earliest = state.due.first_key_value().is_none_or(|(k, _)| key < *k);
     state.due.insert(key, entry);
     drop(state);
     if earliest {
@@ -195,8 +215,8 @@ fn run() {
 ///
 /// # Safety
 ///
-/// `entry` holds the timer's share, and was taken out of `due` (nobody
-/// else will let go of that share).
+/// `entry` holds the timer's share, and is not in `due` (taken out, or
+/// never put in: nobody else will let go of that share).
 unsafe fn fire(entry: Entry) {
     // SAFETY: the timer's share keeps the block, and the word in it,
     // allocated until the `let_go` below.

@@ -4,12 +4,14 @@
 use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, PoisonError};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use clusworker_core::{WorkerCell, WorkerWord};
 
 use crate::context::Context;
+use crate::deadline::JobDeadline;
 use crate::quiet::drop_quietly;
 use crate::sys::Park;
 
@@ -57,14 +59,18 @@ pub(super) struct Job<T, F> {
     /// Taken once: by the pool thread that runs it, or by a shutdown that
     /// gives up on it.
     routine: Mutex<Option<F>>,
+    /// Its deadline, if spawned with one: a job without one pays one
+    /// branch on this field when it runs, and nothing else.
+    deadline: Option<JobDeadline>,
 }
 
 impl<T, F> Job<T, F> {
-    pub(super) fn new(id: JobId, routine: F) -> Self {
+    pub(super) fn new(id: JobId, routine: F, deadline: Option<JobDeadline>) -> Self {
         Job {
             id,
             cell: WorkerCell::new(),
             routine: Mutex::new(Some(routine)),
+            deadline,
         }
     }
 
@@ -116,8 +122,10 @@ impl<T, F> Drop for Job<T, F> {
 /// What a pool thread and the shutdown see of a job, whatever its `T`.
 pub(super) trait Run: Send + Sync {
     /// Runs the routine on this thread, catching its panic, and publishes
-    /// the result. Does nothing if the routine was already taken.
-    fn run(&self);
+    /// the result. Does nothing if the routine was already taken. Takes
+    /// the pool thread's reference, and drops it last (a detached job's
+    /// result may go with it).
+    fn run(self: Arc<Self>);
     /// Drops the routine unrun and completes the job with [`NeverRan`].
     fn abandon(&self);
     fn word(&self) -> &WorkerWord<Park>;
@@ -135,17 +143,37 @@ where
     F: FnOnce(&Context) -> T + Send + 'static,
     T: Send + 'static,
 {
-    fn run(&self) {
+    fn run(self: Arc<Self>) {
         let Some(routine) = self.take_routine() else {
             return;
         };
         let word = self.cell.word();
+        if let Some(deadline) = &self.deadline {
+            let raw = Arc::into_raw(Arc::clone(&self)).cast::<()>().cast_mut();
+            // SAFETY: `Arc::into_raw` never returns null.
+            let block = unsafe { NonNull::new_unchecked(raw) };
+            // SAFETY: the deadline and the word live in this job, of which
+            // `block` is a reference given up to the timer and dropped by
+            // `drop_reference::<T, F>`, which runs only the job's quiet
+            // drop; armed once (the routine is taken once), and disarmed
+            // below before `publish`.
+            unsafe { deadline.arm(word, block, drop_reference::<T, F>) };
+        }
         // Exactly what a dedicated worker thread does (`packet::run`): the
         // routine gets a `Context` over the job's own word, so its checks
         // and sleeps are the core protocol, parked on the same futex.
         let prev = CURRENT.with(|c| c.replace(std::ptr::from_ref(word).cast()));
         let result = catch_unwind(AssertUnwindSafe(|| routine(Context::from_word(word))));
         CURRENT.with(|c| c.set(prev));
+        if let Some(deadline) = &self.deadline
+            && deadline.disarm(word)
+        {
+            // The timer's reference, dropped on its behalf: `self` is
+            // another, so this is never the last.
+            // SAFETY: the entry was still there, so the timer never will
+            // drop it: it is ours, from the `into_raw` above.
+            drop(unsafe { Arc::from_raw(Arc::as_ptr(&self)) });
+        }
         self.publish(result);
     }
 
@@ -163,6 +191,17 @@ where
     fn id(&self) -> JobId {
         self.id
     }
+}
+
+/// The timer's `free` of a pool job: drops the timer's reference.
+///
+/// # Safety
+///
+/// `block` came from `Arc::into_raw` of an `Arc<Job<T, F>>`, and is
+/// dropped once.
+unsafe fn drop_reference<T, F>(block: NonNull<()>) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Arc::from_raw(block.cast::<Job<T, F>>().as_ptr()) });
 }
 
 impl<T, F> JobCell<T> for Job<T, F>

@@ -23,6 +23,10 @@
 //!   had left undone. The thread goes on with the next job, and
 //!   [`Pool::threads`] stays true. (A routine's captures dropped while it
 //!   runs are part of the routine: their panic is the job's result.)
+//! - A job may carry a deadline ([`Pool::spawn_with_deadline`],
+//!   [`Pool::spawn_with_timeout`]), as a worker does: counted from its
+//!   spawn, so one that passes while the job waits in the queue is the
+//!   first thing its routine sees.
 //! - A routine that calls [`PoolWorker::terminate`] on its own job gets
 //!   [`Terminate::OwnThread`](crate::Terminate::OwnThread) at once (the pool
 //!   thread knows which job it runs).
@@ -74,6 +78,7 @@ pub use job::{JobId, NeverRan};
 use crate::backoff::spin_then_yield;
 use crate::builder::SpawnError;
 use crate::context::Context;
+use crate::deadline::{JobDeadline, Limit};
 use crate::wait;
 use job::{Job, Run};
 
@@ -245,9 +250,96 @@ impl Pool {
         F: FnOnce(&Context) -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.queue(routine, None)
+    }
+
+    /// Queues `routine` as [`spawn`](Self::spawn) does, with a deadline
+    /// on the job (.NET's `CancelAfter`, Go's `context.WithDeadline`), as
+    /// [`Builder::deadline`](crate::Builder::deadline) gives a worker: when
+    /// `deadline` passes, terminate is requested with
+    /// [`Reason::DeadlinePassed`](crate::Reason::DeadlinePassed) by the
+    /// process's one timer thread, even if the routine only ever calls
+    /// `check_terminate`, and whether the job is running or still queued
+    /// (it then sees the request as it starts). The routine reads it with
+    /// [`Context::deadline`]. An earlier request wins, and a routine that
+    /// returns first is never terminated later.
+    ///
+    /// # Errors
+    ///
+    /// [`SpawnError::Os`] if the OS refuses the timer thread (started by
+    /// the first deadline of the process); nothing is queued then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use clusworker::{Reason, pool::Pool};
+    /// let pool = Pool::new(1)?;
+    /// let at = Instant::now() + Duration::from_millis(20);
+    /// let job = pool.spawn_with_deadline(at, |ctx| {
+    ///     while !ctx.check_terminate() {
+    ///         std::thread::yield_now(); // work that never sleeps
+    ///     }
+    ///     (ctx.deadline(), ctx.reason())
+    /// })?;
+    /// assert_eq!(job.join().unwrap(), (Some(at), Some(Reason::DeadlinePassed)));
+    /// # Ok::<(), clusworker::SpawnError>(())
+    /// ```
+    #[doc(alias = "CancelAfter")]
+    #[doc(alias = "WithDeadline")]
+    pub fn spawn_with_deadline<F, T>(
+        &self,
+        deadline: Instant,
+        routine: F,
+    ) -> Result<PoolWorker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.queue_with(routine, Limit::At(deadline))
+    }
+
+    /// Queues `routine` with a deadline `timeout` from now (the queue's
+    /// wait counts), as [`spawn_with_deadline`](Self::spawn_with_deadline)
+    /// (Go's `context.WithTimeout`). A timeout too large for the clock
+    /// never passes: no deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn_with_deadline`](Self::spawn_with_deadline).
+    #[doc(alias = "WithTimeout")]
+    pub fn spawn_with_timeout<F, T>(
+        &self,
+        timeout: Duration,
+        routine: F,
+    ) -> Result<PoolWorker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.queue_with(routine, Limit::After(timeout))
+    }
+
+    fn queue_with<F, T>(&self, routine: F, limit: Limit) -> Result<PoolWorker<T>, SpawnError>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let deadline = JobDeadline::new(limit).map_err(|error| SpawnError::Os {
+            call: "std::thread::Builder::spawn (the deadline timer)",
+            error,
+        })?;
+        Ok(self.queue(routine, deadline))
+    }
+
+    fn queue<F, T>(&self, routine: F, deadline: Option<JobDeadline>) -> PoolWorker<T>
+    where
+        F: FnOnce(&Context) -> T + Send + 'static,
+        T: Send + 'static,
+    {
         // Relaxed: the number only has to be unique.
         let id = JobId(self.shared.next_id.fetch_add(1, Ordering::Relaxed));
-        let job = Arc::new(Job::new(id, routine));
+        let job = Arc::new(Job::new(id, routine, deadline));
         let handle = PoolWorker::new(job.clone());
         {
             let mut q = self.shared.lock();
@@ -389,10 +481,9 @@ fn pool_thread(shared: &Shared, index: usize) {
             q.running[index] = Some(Arc::downgrade(&job));
             job
         };
+        // Ours may be the last reference to a detached job: `run` drops it
+        // last, outside the lock, with the result.
         job.run();
         polled = false;
-        // Ours may be the last reference to a detached job: its result is
-        // dropped here, outside the lock.
-        drop(job);
     }
 }

@@ -11,8 +11,9 @@
 //!   quiet panic payload, [`Boom`] and [`quiet_panic`].
 //! - [`gate`](fn@gate): a [`Gate`] a routine blocks on ([`Pass::wait`]), deaf to
 //!   terminate, until the test opens it.
-//! - Races: a [`StartLine`] for threads that must leave together, and a
-//!   small deterministic generator, [`Rng`].
+//! - Races: a [`StartLine`] for threads that must leave together, a
+//!   small deterministic generator, [`Rng`], and the rule of a deadline
+//!   racing a request ([`assert_first_of_deadline_and_request`]).
 //! - [`expect_caught`]: a model's mutant, run in a child process, must fail.
 //! - [`park`]: the tests of a [`Platform`](clusworker_core::Platform) on
 //!   real threads, written once and instantiated for each backend's
@@ -50,5 +51,5 @@ pub use drops::{Counted, Drops};
 pub use gate::{Gate, Pass, gate};
 pub use mutant::expect_caught;
 pub use panics::{Boom, quiet_panic};
-pub use race::{Rng, StartLine};
+pub use race::{Rng, StartLine, assert_first_of_deadline_and_request};
 pub use watchdog::{Watchdog, expect_panics_on_this_thread, watchdog};

@@ -1,9 +1,12 @@
-//! Races: a [`StartLine`], and the [`Rng`] that varies them reproducibly.
+//! Races: a [`StartLine`], the [`Rng`] that varies them reproducibly, and
+//! the rule of a deadline racing a request.
 
 use std::hint::spin_loop;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::Instant;
+
+use clusworker_core::{Reason, Request};
 
 use crate::bounds::LONG;
 
@@ -88,5 +91,24 @@ impl StartLine {
                 assert!(start.elapsed() < LONG, "the other runners never arrived");
             }
         }
+    }
+}
+
+/// Checks one round of a deadline racing a request with
+/// `Reason::User(round)` (a worker's or a pool job's, whose routine only
+/// polls): `mine` is the request's result, `seen` the reason the routine
+/// read. Exactly one was first, and the routine saw that one's reason.
+///
+/// # Panics
+///
+/// When the round breaks that rule, naming it.
+pub fn assert_first_of_deadline_and_request(mine: Request, seen: Option<Reason>, round: u32) {
+    match mine {
+        Request::First => assert_eq!(seen, Some(Reason::User(round)), "round {round}"),
+        Request::AlreadyRequested(first) => {
+            assert_eq!(first, Reason::DeadlinePassed, "round {round}");
+            assert_eq!(seen, Some(Reason::DeadlinePassed), "round {round}");
+        }
+        Request::AlreadyExited => panic!("round {round}: the poller exits only when asked"),
     }
 }

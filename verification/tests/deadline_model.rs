@@ -9,12 +9,20 @@
 //! - both: whichever was first, and the request's own result says which
 //!   (`First`: its reason; `AlreadyRequested(r)`: `r` is `DeadlinePassed`);
 //! - a routine that returns at once with a far deadline is never
-//!   terminated, and `Context::deadline` is the deadline given.
+//!   terminated, and `Context::deadline` is the deadline given;
+//! - a passed deadline is seen by the routine's first look (it is
+//!   requested before the routine starts, unless a request came first).
+//!
+//! Each case runs on a worker of its own or as a pool's job
+//! (`Pool::spawn_with_deadline`), against the same reference.
 //!
 //! `PROPTEST_CASES` sets the number of cases.
 
+use std::sync::OnceLock;
+use std::thread;
 use std::time::{Duration, Instant};
 
+use clusworker::pool::{Pool, PoolWorker};
 use clusworker::{Builder, Reason, Request, Worker};
 use proptest::prelude::*;
 
@@ -34,6 +42,8 @@ struct Case {
     returns: bool,
     /// Requests with these codes, in order, before the join.
     requests: [Option<u32>; 2],
+    /// A pool's job instead of a worker.
+    pooled: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -44,29 +54,71 @@ fn case() -> impl Strategy<Value = Case> {
             proptest::option::of(any::<u32>()),
             proptest::option::of(any::<u32>()),
         ],
+        any::<bool>(),
     )
-        .prop_map(|(limit, returns, requests)| Case {
+        .prop_map(|(limit, returns, requests, pooled)| Case {
             limit,
             returns,
             requests,
+            pooled,
         })
 }
 
 /// What the routine saw: its deadline, and its reason when it returned.
 type Seen = (Option<Instant>, Option<Reason>);
 
-fn spawn(c: Case, at: Instant) -> Worker<Seen> {
-    let b = match c.limit {
-        Limit::None => Builder::new(),
-        Limit::Passed | Limit::Far => Builder::new().deadline(at),
-    };
-    b.spawn(move |ctx| {
+/// A worker or a pool's job, as the case says.
+enum Handle {
+    Worker(Worker<Seen>),
+    Job(PoolWorker<Seen>),
+}
+
+impl Handle {
+    fn request_terminate_with(&self, reason: Reason) -> Request {
+        match self {
+            Handle::Worker(w) => w.request_terminate_with(reason),
+            Handle::Job(j) => j.request_terminate_with(reason),
+        }
+    }
+
+    fn request_terminate(&self) -> Request {
+        match self {
+            Handle::Worker(w) => w.request_terminate(),
+            Handle::Job(j) => j.request_terminate(),
+        }
+    }
+
+    fn join(self) -> thread::Result<Seen> {
+        match self {
+            Handle::Worker(w) => w.join(),
+            Handle::Job(j) => j.join(),
+        }
+    }
+}
+
+/// One pool for every pooled case (its threads live for the test).
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| Pool::new(2).expect("a pool"))
+}
+
+fn spawn(c: Case, at: Instant) -> Handle {
+    let routine = move |ctx: &clusworker::Context| {
         if !c.returns {
             while ctx.sleep(Duration::MAX).is_ok() {}
         }
         (ctx.deadline(), ctx.reason())
-    })
-    .expect("spawn")
+    };
+    match (c.pooled, c.limit) {
+        (false, Limit::None) => Handle::Worker(Builder::new().spawn(routine).expect("spawn")),
+        (false, Limit::Passed | Limit::Far) => {
+            Handle::Worker(Builder::new().deadline(at).spawn(routine).expect("spawn"))
+        }
+        (true, Limit::None) => Handle::Job(pool().spawn(routine)),
+        (true, Limit::Passed | Limit::Far) => {
+            Handle::Job(pool().spawn_with_deadline(at, routine).expect("spawn"))
+        }
+    }
 }
 
 fn check(c: Case) -> Result<(), TestCaseError> {
@@ -104,6 +156,9 @@ fn check(c: Case) -> Result<(), TestCaseError> {
         }
     };
     if c.returns {
+        if c.limit == Limit::Passed {
+            prop_assert!(reason.is_some(), "a passed deadline is seen at once");
+        }
         // Read before the routine returned: a request may come after it.
         if let Some(r) = reason {
             if deadline_won {

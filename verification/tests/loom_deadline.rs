@@ -13,6 +13,11 @@
 //!   `deadline`'s protocol (it is std code, over the core's word, which is
 //!   the shipped one here), with the mutants of an owner's free that does
 //!   not wait for the timer's share and of a `Relaxed` share.
+//! - *A pool job's references*: a pool job's block is an `Arc`, and the
+//!   timer's share is a reference of its own (`src/pool/job.rs`), dropped
+//!   by whichever of the timer and the pool thread takes the entry out;
+//!   with the mutants of a pool thread that drops it although the timer
+//!   took it, and of one that never drops it.
 //!
 //! Run with `cargo test --release --features loom`.
 #![cfg(feature = "loom")]
@@ -24,8 +29,8 @@ use clusworker_verification::loom_platform::{
     Loom, LoomCell, LoomWord, Note, check_model, free_storage,
 };
 use clusworker_verification::reason::Reasons;
-use loom::sync::atomic::AtomicBool;
 use loom::sync::atomic::Ordering::{self, AcqRel, Acquire, Relaxed, Release, SeqCst};
+use loom::sync::atomic::{AtomicBool, AtomicUsize};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
@@ -281,4 +286,127 @@ fn mutant_relaxed_share() {
 #[test]
 fn relaxed_shares_are_caught() {
     expect_caught("mutant_relaxed_share", "Causality violation");
+}
+
+/// Which bug the pool job model carries.
+mod pool_bug {
+    /// The pool thread drops the timer's reference after the routine
+    /// whether or not the timer took the entry.
+    pub(super) const DROPS_THE_TIMERS_TOO: u8 = 1;
+    /// The pool thread never drops the timer's reference.
+    pub(super) const KEEPS_THE_TIMERS: u8 = 2;
+}
+
+/// A pool job's block (`src/pool/job.rs`'s `Job`): counted by loom's `Arc`;
+/// its drop is the free of the block.
+struct PoolJob {
+    cell: Cell,
+    /// The deadline's entry in the timer's map (`true`: there).
+    entry: Mutex<bool>,
+    /// Last, so dropped after the cell (whose drop reads its word); only
+    /// its drop matters.
+    _freed: Freed,
+}
+
+/// The free of a [`PoolJob`], counted.
+struct Freed(&'static AtomicUsize);
+
+impl Drop for Freed {
+    fn drop(&mut self) {
+        free_storage();
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A raw `Arc` pointer that a model thread may take (loom runs its
+/// threads one at a time; the protocol is what must order its use).
+struct Raw(*const PoolJob);
+// SAFETY: the pointer is an `Arc`'s reference, handed to one thread.
+unsafe impl Send for Raw {}
+
+/// The pool thread arms (giving the timer a reference), runs the routine,
+/// disarms and completes, and drops its own reference; the timer fires
+/// (takes the entry, requests, drops its reference); the handle is
+/// dropped; in any order. The block is dropped exactly once, after every
+/// use (the timer's request included: a use after the drop is caught by
+/// the word's check of the free). Unbounded: 705 interleavings.
+fn a_pool_jobs_block_is_dropped_once_after_the_timer<const B: u8>() {
+    check_model(None, || {
+        let drops = leak(AtomicUsize::new(0));
+        let handle = Arc::new(PoolJob {
+            cell: Cell::new(),
+            entry: Mutex::new(false),
+            _freed: Freed(drops),
+        });
+        let runner = handle.clone();
+        let pool_thread = thread::spawn(move || {
+            // Arm: the entry, and the timer's reference.
+            *runner.entry.lock().unwrap() = true;
+            let raw = Raw(Arc::into_raw(runner.clone()));
+            let timer = thread::spawn(move || {
+                let raw = raw;
+                // SAFETY: the timer's reference, not dropped before the
+                // `from_raw` below (the protocol under test).
+                let job = unsafe { &*raw.0 };
+                if std::mem::replace(&mut *job.entry.lock().unwrap(), false) {
+                    let _ = job
+                        .cell
+                        .word()
+                        .request_terminate_with(Reason::DeadlinePassed);
+                    // SAFETY: the timer took the entry: the reference is its.
+                    drop(unsafe { Arc::from_raw(raw.0) });
+                }
+            });
+            // The routine.
+            let _ = runner.cell.word().check_terminate();
+            // Disarm, before the exit.
+            let mine = std::mem::replace(&mut *runner.entry.lock().unwrap(), false);
+            let drop_it = match B {
+                pool_bug::DROPS_THE_TIMERS_TOO => true,
+                pool_bug::KEEPS_THE_TIMERS => false,
+                _ => mine,
+            };
+            if drop_it {
+                // SAFETY: the entry was still there: the timer never drops
+                // this reference (unless a mutant took it anyway).
+                drop(unsafe { Arc::from_raw(Arc::as_ptr(&runner)) });
+            }
+            let _ = runner.cell.complete(1);
+            drop(runner);
+            timer.join().unwrap();
+        });
+        drop(handle);
+        pool_thread.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1, "the block is dropped once");
+    });
+}
+
+#[test]
+fn a_pool_jobs_timer_reference_is_dropped_once_after_its_use() {
+    a_pool_jobs_block_is_dropped_once_after_the_timer::<0>();
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_pool_thread_that_drops_the_timers_reference_too_is_caught"]
+fn mutant_pool_drops_the_timers_too() {
+    a_pool_jobs_block_is_dropped_once_after_the_timer::<{ pool_bug::DROPS_THE_TIMERS_TOO }>();
+}
+
+#[test]
+fn a_pool_thread_that_drops_the_timers_reference_too_is_caught() {
+    expect_caught(
+        "mutant_pool_drops_the_timers_too",
+        "a worker word used after its storage was freed",
+    );
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_pool_thread_that_keeps_the_timers_reference_is_caught"]
+fn mutant_pool_keeps_the_timers() {
+    a_pool_jobs_block_is_dropped_once_after_the_timer::<{ pool_bug::KEEPS_THE_TIMERS }>();
+}
+
+#[test]
+fn a_pool_thread_that_keeps_the_timers_reference_is_caught() {
+    expect_caught("mutant_pool_keeps_the_timers", "the block is dropped once");
 }
