@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ThreadSanitizer over the workspace's tests, with an instrumented std
+# ThreadSanitizer over the tests of the library crates (clusworker, -core,
+# -posix, -verification, -monitor), with an instrumented std
 # (-Zbuild-std): without it TSan reports false races inside std's own
 # synchronisation. Uses Debian's rustc-web (a second, Debian-packaged Rust
 # whose std source ships in rust-web-src) with RUSTC_BOOTSTRAP=1 for the
@@ -27,4 +28,4 @@ SYM=$(ls /usr/lib/llvm-*/bin/llvm-symbolizer 2>/dev/null | sort -V | tail -1 || 
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1${SYM:+ external_symbolizer_path=$SYM}"
 # Lockfile from the main toolchain is reused as is (--locked): same crates.
 /usr/bin/cargo test -Zbuild-std --target x86_64-unknown-linux-gnu --locked \
-  -p clusworker -p clusworker-core -p clusworker-posix -p clusworker-verification "$@"
+  -p clusworker -p clusworker-core -p clusworker-posix -p clusworker-verification -p clusworker-monitor "$@"
