@@ -6,6 +6,8 @@
 //! past is due at once, and "the timer has passed instant X" is learnt from
 //! a probe worker whose deadline is X (the timer fires in deadline order).
 
+mod common;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use clusworker::{Builder, Reason, Registered, Request, State, Terminated, Worker
 use clusworker_test_support::{
     assert_first_of_deadline_and_request, eventually, quiet_panic, watchdog,
 };
+use common::timer_passes;
 
 /// A routine that only ever polls, and returns the reason it saw.
 fn poller(ctx: &clusworker::Context) -> Option<Reason> {
@@ -23,20 +26,6 @@ fn poller(ctx: &clusworker::Context) -> Option<Reason> {
         std::thread::yield_now();
     }
     ctx.reason()
-}
-
-/// Waits until the timer has fired every deadline up to `at`: a probe
-/// with that deadline was terminated by it.
-fn timer_passes(at: Instant) {
-    let probe = Builder::new()
-        .deadline(at)
-        .spawn(|ctx| ctx.sleep(Duration::MAX))
-        .expect("spawn the probe");
-    assert_eq!(
-        probe.join().unwrap(),
-        Err(Terminated(Reason::DeadlinePassed)),
-        "the probe ends by its deadline"
-    );
 }
 
 #[test]

@@ -8,12 +8,15 @@
 //! deadline in the past is due at once, and "the timer has passed instant
 //! X" is learnt from a probe worker whose deadline is X.
 
+mod common;
+
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use clusworker::pool::Pool;
-use clusworker::{Builder, Reason, Request, State, Terminated};
+use clusworker::{Reason, Request, State, Terminated};
 use clusworker_test_support::{Drops, assert_first_of_deadline_and_request, eventually, watchdog};
+use common::timer_passes;
 
 /// A routine that only ever polls: the deadline it read, and the reason
 /// it saw.
@@ -22,18 +25,6 @@ fn poller(ctx: &clusworker::Context) -> (Option<Instant>, Option<Reason>) {
         std::thread::yield_now();
     }
     (ctx.deadline(), ctx.reason())
-}
-
-/// Waits until the timer has fired every deadline up to `at`.
-fn timer_passes(at: Instant) {
-    let probe = Builder::new()
-        .deadline(at)
-        .spawn(|ctx| ctx.sleep(Duration::MAX))
-        .expect("spawn the probe");
-    assert_eq!(
-        probe.join().unwrap(),
-        Err(Terminated(Reason::DeadlinePassed))
-    );
 }
 
 #[test]

@@ -74,3 +74,18 @@ pub(crate) fn until_terminated(ctx: &clusworker::Context) -> Option<clusworker::
     while ctx.sleep(GIVE_UP).is_ok() {}
     ctx.reason()
 }
+
+/// Waits until the process's deadline timer has fired every deadline up to
+/// `at`: a probe worker with that deadline was terminated by it (the timer
+/// fires in deadline order). No clock is read.
+pub(crate) fn timer_passes(at: Instant) {
+    let probe = clusworker::Builder::new()
+        .deadline(at)
+        .spawn(|ctx| ctx.sleep(Duration::MAX))
+        .expect("spawn the probe");
+    assert_eq!(
+        probe.join().unwrap(),
+        Err(clusworker::Terminated(clusworker::Reason::DeadlinePassed)),
+        "the probe ends by its deadline"
+    );
+}
