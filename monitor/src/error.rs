@@ -57,8 +57,18 @@ pub enum MonitorError {
     /// [`Monitor::remove`](crate::Monitor::remove): a call of the resource
     /// that a host waits for has not returned yet (an `Online` or
     /// `Offline` still running after a `Terminate`, or queued). Nothing
-    /// changed; remove it once that call has returned.
+    /// changed; remove it once that call has returned. Also
+    /// [`Monitor::is_alive`](crate::Monitor::is_alive) when two checks
+    /// already wait (one running, one queued after it).
     Busy(ResourceId),
+    /// [`Monitor::is_alive`](crate::Monitor::is_alive): a health check
+    /// runs only while the resource is `Online`. Nothing changed.
+    NotOnline {
+        /// Which resource.
+        resource: ResourceId,
+        /// Its state.
+        state: ResourceState,
+    },
     /// [`Monitor::remove`](crate::Monitor::remove): a resource is removed
     /// only when it is `Offline`, `Failed` or `Unknown`, with no operation
     /// pending. Nothing changed.
@@ -113,11 +123,15 @@ impl fmt::Display for MonitorError {
             ),
             MonitorError::Busy(r) => write!(
                 f,
-                "resource {r}: a call that a host waits for has not returned; remove it afterwards"
+                "resource {r}: a call that a host waits for has not returned yet; ask again once it has"
             ),
             MonitorError::NotRemovable { resource, state } => write!(
                 f,
                 "resource {resource} is {state}: take it offline (or terminate it) before removing it"
+            ),
+            MonitorError::NotOnline { resource, state } => write!(
+                f,
+                "resource {resource} is {state}: IsAlive is only called while it is Online"
             ),
         }
     }

@@ -201,6 +201,63 @@ impl Monitor {
         ended(id, EntryPoint::Terminate, end, &self.driver).map(|_| ())
     }
 
+    /// Calls the resource's `IsAlive` now, the deep health check, and
+    /// returns its answer: what a cluster's on-demand monitor (Pacemaker's
+    /// depth-10 `monitor`) asks, where the scheduled polls only say what the
+    /// last one saw. `false` fails the resource
+    /// ([`Cause::IsAliveFailed`](crate::Cause::IsAliveFailed)), as a failed
+    /// scheduled poll does.
+    ///
+    /// Checks asked for together make one call; one asked for while a
+    /// scheduled poll runs waits for it (two entry points of a resource
+    /// never run at once). The next scheduled `IsAlive` comes one interval
+    /// after this answer.
+    ///
+    /// # Errors
+    ///
+    /// [`MonitorError::NotOnline`] unless the resource is `Online`,
+    /// [`MonitorError::Terminating`], [`MonitorError::Isolated`]: nothing
+    /// changed. [`MonitorError::Ended`] when the resource left `Online`
+    /// before the queued call could be made; [`MonitorError::Hung`] or
+    /// [`MonitorError::Panicked`] (the resource is failed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    /// use clusworker_monitor::{Cause, Monitor, MonitorError, Outcome, Resource, ResourceState, StatusHandle};
+    ///
+    /// struct Disk(AtomicBool);
+    /// impl Resource for Disk {
+    ///     fn online(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn offline(&self, _: StatusHandle) -> Outcome { Outcome::Done }
+    ///     fn terminate(&self) {}
+    ///     fn is_alive(&self) -> bool { self.0.load(SeqCst) }
+    /// }
+    ///
+    /// let monitor = Monitor::start()?;
+    /// let events = monitor.subscribe();
+    /// let disk = std::sync::Arc::new(Disk(AtomicBool::new(true)));
+    /// let id = monitor.add("disk", std::sync::Arc::clone(&disk));
+    /// assert!(matches!(monitor.is_alive(id), Err(MonitorError::NotOnline { .. })));
+    /// monitor.online(id)?;
+    /// assert!(monitor.is_alive(id)?);
+    /// disk.0.store(false, SeqCst);
+    /// assert!(!monitor.is_alive(id)?);
+    /// assert_eq!(monitor.state(id)?, ResourceState::Failed);
+    /// let last = events.try_iter().last().unwrap();
+    /// assert_eq!(last.cause, Cause::IsAliveFailed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "IsAlive")]
+    pub fn is_alive(&self, id: ResourceId) -> Result<bool, MonitorError> {
+        let end = Driver::call(&self.driver, |state, _now| state.is_alive_now(id))?;
+        match end {
+            CallEnd::Answered(Answer::Alive(alive)) => Ok(alive),
+            end => ended(id, EntryPoint::IsAlive, end, &self.driver).map(|_| true),
+        }
+    }
+
     /// Terminates every resource that is online or pending (and not
     /// isolated, and not already terminating) with
     /// [`Reason::MonitorShutDown`], and waits for each `Terminate`: each

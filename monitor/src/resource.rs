@@ -144,6 +144,16 @@ pub trait Resource: shared::Shared + Send + Sync + 'static {
         true
     }
 
+    /// The thorough health check a host asked for now
+    /// ([`Monitor::is_alive`](crate::Monitor::is_alive): a cluster's
+    /// on-demand monitor), where [`is_alive`](Self::is_alive) is the one
+    /// polled on a schedule. The default calls `is_alive`. A resource that
+    /// answers its scheduled polls from what it keeps between them (a
+    /// cache, a pace of its own) overrides this one to look for real.
+    fn is_alive_now(&self) -> bool {
+        self.is_alive()
+    }
+
     /// The resource as the monitor keeps it: `self` in an `Arc`; an `Arc`
     /// given is kept as it is, not in a second one (not an API: the
     /// monitor's `add` calls it).
@@ -196,6 +206,9 @@ impl<R: Resource + ?Sized> Resource for Arc<R> {
     }
     fn is_alive(&self) -> bool {
         (**self).is_alive()
+    }
+    fn is_alive_now(&self) -> bool {
+        (**self).is_alive_now()
     }
     fn into_shared(self) -> Arc<dyn Resource> {
         R::into_dyn(self)

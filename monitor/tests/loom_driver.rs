@@ -32,7 +32,8 @@ use clusworker_monitor::loom::Mutant;
 
 use models::{
     drop_lets_go_of_a_resource_holding_its_handle, drop_while_a_call_runs, host_waits_for_its_call,
-    hosts_wait_for_their_calls, hung_call, keep_alive_vs_a_new_call, report_vs_expiry,
+    hosts_check_together, hosts_wait_for_their_calls, hung_call, keep_alive_vs_a_new_call,
+    report_vs_expiry,
 };
 
 #[test]
@@ -48,6 +49,11 @@ fn a_host_waiting_for_its_call_always_wakes() {
 #[test]
 fn two_hosts_waiting_for_their_calls_both_wake() {
     hosts_wait_for_their_calls();
+}
+
+#[test]
+fn two_hosts_checking_one_resource_together_both_wake() {
+    hosts_check_together(None);
 }
 
 #[test]
@@ -81,6 +87,11 @@ fn assert_caught(name: &str, expected: &str) {
 #[test]
 fn host_waiting_without_the_lock_is_caught() {
     assert_caught("mutant_host_waits_unlocked", "deadlock");
+}
+
+#[test]
+fn a_shared_result_taken_by_its_first_host_is_caught() {
+    assert_caught("mutant_first_host_takes_the_result", "deadlock");
 }
 
 #[test]
@@ -145,4 +156,10 @@ fn mutant_stop_after_notify() {
 #[ignore = "a mutant: run (and expected to fail) by a_burst_that_forgets_the_stop_is_caught"]
 fn mutant_burst_forgets_the_stop() {
     keep_alive_vs_a_new_call(Some(Mutant::BurstForgetsTheStop));
+}
+
+#[test]
+#[ignore = "a mutant: run (and expected to fail) by a_shared_result_taken_by_its_first_host_is_caught"]
+fn mutant_first_host_takes_the_result() {
+    hosts_check_together(Some(Mutant::FirstHostTakesTheResult));
 }

@@ -77,7 +77,16 @@ impl Driver {
     fn wait_for(this: &Arc<Self>, call: CallId) -> CallEnd {
         let mut core = this.lock();
         loop {
-            if let Some(end) = core.results.remove(&call) {
+            if let Some((end, hosts)) = core.results.get_mut(&call) {
+                let end = *end;
+                *hosts -= 1;
+                #[cfg(feature = "loom")]
+                if this.mutant == Some(Mutant::FirstHostTakesTheResult) {
+                    *hosts = 0;
+                }
+                if *hosts == 0 {
+                    core.results.remove(&call);
+                }
                 return end;
             }
             #[cfg(feature = "loom")]

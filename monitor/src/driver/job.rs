@@ -50,7 +50,8 @@ impl EntryCall {
         StatusHandle::new(sink, self.spec.resource, self.spec.generation, beat)
     }
 
-    fn answer(&self) -> Answer {
+    /// Makes the call; `asked`: an `IsAlive` a host waits for.
+    fn answer(&self, asked: bool) -> Answer {
         let r = &self.resource;
         match self.spec.entry_point {
             EntryPoint::Online => Answer::Outcome(r.online(self.status())),
@@ -60,6 +61,7 @@ impl EntryCall {
                 Answer::Terminated
             }
             EntryPoint::LooksAlive => Answer::Alive(r.looks_alive()),
+            EntryPoint::IsAlive if asked => Answer::Alive(r.is_alive_now()),
             EntryPoint::IsAlive => Answer::Alive(r.is_alive()),
         }
     }
@@ -67,10 +69,10 @@ impl EntryCall {
 
 impl CallJob for EntryCall {
     fn run(self: Box<Self>) {
-        if !Driver::started(&self.driver, &self.spec) {
+        let Some(asked) = Driver::started(&self.driver, &self.spec) else {
             return;
-        }
-        let answer = catch_unwind(AssertUnwindSafe(|| self.answer()));
+        };
+        let answer = catch_unwind(AssertUnwindSafe(|| self.answer(asked)));
         // The panic's payload is the resource's value: dropped quietly, or
         // one whose `Drop` panics would unwind past `returned` and leave
         // the call in flight for ever.
@@ -107,16 +109,18 @@ impl CallJob for EntryCall {
 
 /// The call threads' side of the driver.
 impl Driver {
-    /// A call thread is about to make `spec`'s call: whether to make it.
-    fn started(this: &Arc<Self>, spec: &CallSpec) -> bool {
+    /// A call thread is about to make `spec`'s call: `None` not to make
+    /// it, else whether it is an `IsAlive` a host asked for.
+    fn started(this: &Arc<Self>, spec: &CallSpec) -> Option<bool> {
         let now = this.now();
         let mut core = this.lock();
         if core.stop {
-            return false;
+            return None;
         }
         let go = core.state.call_started(spec, now);
+        let asked = core.state.asked(spec);
         this.apply(core, Some(this));
-        go
+        go.then_some(asked)
     }
 
     /// `spec`'s call returned (`None`: it panicked).

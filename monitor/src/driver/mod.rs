@@ -82,8 +82,9 @@ struct Core {
     /// By resource index, as the state's entries.
     resources: Vec<Option<Quiet<std::sync::Arc<dyn Resource>>>>,
     subscribers: Vec<Sender<Event>>,
-    /// Ends of calls that hosts wait for, until they take them.
-    results: HashMap<CallId, CallEnd>,
+    /// Ends of calls that hosts wait for, until they take them: how each
+    /// ended, and how many of its hosts have not taken it yet.
+    results: HashMap<CallId, (CallEnd, u8)>,
     /// Why the last call thread could not be started.
     spawn_error: Option<(io::ErrorKind, Option<i32>)>,
     stop: bool,
@@ -179,8 +180,8 @@ impl Driver {
                         later.jobs.push(Box::new(call));
                     }
                 }
-                Effect::Resolve(call, end) => {
-                    core.results.insert(call, end);
+                Effect::Resolve(call, end, hosts) => {
+                    core.results.insert(call, (end, hosts));
                     wake_hosts = true;
                 }
                 Effect::Escalate(e) => later.escalations.push(e),

@@ -58,6 +58,7 @@ impl MonitorState {
             return false;
         }
         call.started = true;
+        call.asked = call.entry_point == EntryPoint::IsAlive && call.hosts > 0;
         let calls = entry.calls_mut();
         for slot in [&mut calls.busy, &mut calls.terminate] {
             if slot.is_some_and(|c| c.id == call.id) {
@@ -114,7 +115,7 @@ impl MonitorState {
             }
             // The host's Terminate leaves the resource Offline; the one the
             // monitor makes after an expired heartbeat leaves it Failed.
-            Some(Answer::Terminated) if call.waited => {
+            Some(Answer::Terminated) if call.hosts > 0 => {
                 let t = self.entry_mut(id).machine.terminated();
                 let reason = Some(call.reason);
                 self.transition_because(id, t, Cause::Terminated, reason, now);

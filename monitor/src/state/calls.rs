@@ -43,8 +43,9 @@ impl MonitorState {
             entry_point: ep,
             reason,
             generation: entry.generation,
-            waited,
+            hosts: u8::from(waited),
             started: false,
+            asked: false,
             superseded: None,
         };
         let calls = entry.calls_mut();
@@ -96,8 +97,8 @@ impl MonitorState {
 
     /// Tells the host waiting for `call` (if any) how it ended.
     pub(super) fn resolve(&mut self, call: Call, end: CallEnd) {
-        if call.waited {
-            self.effects.push(Effect::Resolve(call.id, end));
+        if call.hosts > 0 {
+            self.effects.push(Effect::Resolve(call.id, end, call.hosts));
         }
     }
 

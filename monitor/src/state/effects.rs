@@ -69,8 +69,8 @@ pub(crate) enum Effect {
     Event(Event),
     /// Queue this call for a call thread.
     Start(CallSpec),
-    /// The host waiting for this call can return.
-    Resolve(CallId, CallEnd),
+    /// The hosts waiting for this call (how many) can return.
+    Resolve(CallId, CallEnd, u8),
     /// Run the host's escalation hook.
     Escalate(Escalation),
     /// A call thread is stuck in a hung call: the pool may start one more.

@@ -18,10 +18,14 @@ pub(crate) struct Call {
     pub(crate) reason: Reason,
     /// The resource's generation when the call was made.
     pub(crate) generation: u64,
-    /// A host thread waits for it.
-    pub(crate) waited: bool,
+    /// How many host threads wait for it (more than one only for a health
+    /// check two hosts asked for: [`MonitorState::is_alive_now`](super::MonitorState::is_alive_now)).
+    pub(crate) hosts: u8,
     /// A call thread has begun it (its DeadlockTimeout runs).
     pub(crate) started: bool,
+    /// An `IsAlive` begun with a host waiting for it: made through
+    /// [`Resource::is_alive_now`](crate::Resource::is_alive_now).
+    pub(crate) asked: bool,
     /// Its operation ended before a call thread began it, thus: it will not
     /// be made.
     pub(crate) superseded: Option<Superseded>,

@@ -30,6 +30,7 @@
 mod beats;
 mod call_thread;
 mod calls;
+mod check;
 mod effects;
 mod entry;
 mod fire;
@@ -171,7 +172,7 @@ impl MonitorState {
         if [calls.busy, calls.deferred]
             .into_iter()
             .flatten()
-            .any(|c| c.waited)
+            .any(|c| c.hosts > 0)
         {
             return Err(MonitorError::Busy(id));
         }

@@ -4,7 +4,10 @@
 //! - no two entry points other than `Terminate` ever run at once for one
 //!   resource (a call declared hung still runs until it returns), and no
 //!   call at all is begun for an isolated resource;
-//! - every call a host waits for is resolved exactly once;
+//! - every call a host waits for is resolved exactly once, for as many
+//!   hosts as wait for it (health checks asked together share a call);
+//! - a health check is taken only while the resource is `Online`, and is
+//!   never answered by a scheduled poll that had begun without it;
 //! - the events of each resource chain (each `from` is the previous `to`,
 //!   from `Offline`), and the last one's `to` is the state the monitor
 //!   shows;
@@ -30,6 +33,8 @@ const RESOURCES: usize = 2;
 enum Step {
     Request(usize, Operation),
     Terminate(usize),
+    /// The host's health check (`is_alive_now`).
+    Check(usize),
     Remove(usize),
     /// A worker reports for the latest operation of the resource.
     Report(usize, ResourceState, u32),
@@ -65,6 +70,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (id.clone(), op).prop_map(|(i, o)| Step::Request(i, o)),
         1 => id.clone().prop_map(Step::Terminate),
+        2 => id.clone().prop_map(Step::Check),
         1 => id.clone().prop_map(Step::Remove),
         3 => (id.clone(), state, 0u32..6).prop_map(|(i, s, c)| Step::Report(i, s, c)),
         2 => (id.clone(), 0u32..6).prop_map(|(i, c)| Step::Beat(i, c)),
@@ -83,8 +89,8 @@ fn step() -> impl Strategy<Value = Step> {
 struct World {
     queued: Vec<CallSpec>,
     running: Vec<CallSpec>,
-    /// Waited calls not resolved yet.
-    waiting: HashSet<CallId>,
+    /// Waited calls not resolved yet: how many hosts wait for each.
+    waiting: HashMap<CallId, u8>,
     resolved: HashSet<CallId>,
     /// Handles kept: resource, generation, hold on the word. Dropped with
     /// the world, before the state (declared after it).
@@ -116,10 +122,12 @@ impl World {
                         self.isolated.insert(i);
                     }
                 }
-                Effect::Resolve(call, _) => {
-                    prop_assert!(
+                Effect::Resolve(call, _, hosts) => {
+                    prop_assert_eq!(
                         self.waiting.remove(&call),
-                        "{call:?} resolved once, and waited"
+                        Some(hosts),
+                        "{:?} resolved once, for every host that waits",
+                        call
                     );
                     prop_assert!(self.resolved.insert(call));
                 }
@@ -181,13 +189,26 @@ proptest! {
         for step in steps {
             match step {
                 Step::Request(i, op) => match s.request(ResourceId(i), op, now) {
-                    Ok(call) => { w.waiting.insert(call); }
+                    Ok(call) => prop_assert!(w.waiting.insert(call, 1).is_none(), "a new call"),
                     Err(_) => prop_assert!(!s.has_effects(), "a refused request decides nothing"),
                 },
                 Step::Terminate(i) => match s.terminate_with(ResourceId(i), Reason::Requested) {
-                    Ok(call) => { w.waiting.insert(call); }
+                    Ok(call) => prop_assert!(w.waiting.insert(call, 1).is_none(), "a new call"),
                     Err(_) => prop_assert!(!s.has_effects()),
                 },
+                Step::Check(i) => {
+                    let before = s.info(ResourceId(i), now).map(|r| r.state);
+                    match s.is_alive_now(ResourceId(i)) {
+                        Ok(call) => {
+                            prop_assert_eq!(before.ok(), Some(ResourceState::Online), "checked while not online");
+                            if let Some(spec) = w.running.iter().find(|c| c.call == call) {
+                                prop_assert!(s.asked(spec), "a check answered by a scheduled poll already begun");
+                            }
+                            *w.waiting.entry(call).or_insert(0) += 1;
+                        }
+                        Err(_) => prop_assert!(!s.has_effects(), "a refused check decides nothing"),
+                    }
+                }
                 Step::Remove(i) => {
                     if s.remove(ResourceId(i)).is_ok() {
                         w.removed.insert(i);

@@ -37,6 +37,10 @@ pub enum Mutant {
     /// soon as its call returns finds the resource still held, and it is
     /// dropped later, on the call thread.
     LetsGoAfterReturn,
+    /// The first host to take a call's result removes it, as if it were
+    /// the only one waiting: a second host whose health check shares the
+    /// call waits for ever.
+    FirstHostTakesTheResult,
 }
 
 /// Runs a loom model of the driver: explores `f` with at most `bound`

@@ -4,7 +4,7 @@
 use std::sync::Arc as StdArc;
 use std::time::Duration;
 
-use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::{Condvar, Mutex};
 
 use clusworker_monitor::loom::Mutant;
@@ -59,6 +59,8 @@ pub(crate) struct Probe {
     /// The model lets the hanging entry point return.
     pub(crate) release: Signal,
     pub(crate) terminated: Signal,
+    /// How many times `is_alive` was called.
+    pub(crate) is_alive_calls: AtomicUsize,
 }
 
 impl Probe {
@@ -100,6 +102,10 @@ impl Resource for Probe {
         if self.hang_looks_alive {
             self.hang();
         }
+        true
+    }
+    fn is_alive(&self) -> bool {
+        self.is_alive_calls.fetch_add(1, Ordering::Relaxed);
         true
     }
 }

@@ -297,3 +297,44 @@ pub(crate) fn drop_lets_go_of_a_resource_holding_its_handle(mutant: Option<Mutan
         join_call_threads();
     });
 }
+
+/// (g) Two hosts ask for a health check of one online resource at once:
+/// both wake, each with `IsAlive`'s answer, from one call when the second
+/// asked while the first's was queued or running, else from two.
+///
+/// Bound 1: the race that matters (the second host asking while the
+/// first's call is queued or running) takes one preemption; the model
+/// requires that some execution reached it.
+pub(crate) fn hosts_check_together(mutant: Option<Mutant>) {
+    static SHARED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    check(Some(1), move || {
+        let probe = StdArc::new(Probe::new(Outcome::Done));
+        let monitor = Arc::new(start(mutant, None));
+        let id = monitor.add("r", StdArc::clone(&probe));
+        monitor.online(id).expect("the resource comes online");
+        let other = Arc::clone(&monitor);
+        let checker = thread::spawn(move || other.is_alive(id));
+        let mine = monitor.is_alive(id);
+        let theirs = checker.join().expect("the other host returns");
+        assert!(
+            matches!(mine, Ok(true)),
+            "this host: expected Ok(true), got {mine:?}"
+        );
+        assert!(
+            matches!(theirs, Ok(true)),
+            "the other host: expected Ok(true), got {theirs:?}"
+        );
+        let calls = probe.is_alive_calls.load(Ordering::Relaxed);
+        assert!(
+            (1..=2).contains(&calls),
+            "expected one or two IsAlive calls, got {calls}"
+        );
+        if calls == 1 {
+            SHARED.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(
+        SHARED.load(std::sync::atomic::Ordering::Relaxed),
+        "no execution had the two hosts share one call"
+    );
+}

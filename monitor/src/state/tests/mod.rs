@@ -4,6 +4,7 @@
 
 mod beat;
 mod calls;
+mod check;
 mod lifecycle;
 mod polls;
 mod signal;
@@ -60,7 +61,7 @@ fn reasons(effects: &[Effect]) -> Vec<Option<Reason>> {
 
 fn resolved(effects: &[Effect]) -> Vec<(CallId, CallEnd)> {
     let r = effects.iter().filter_map(|e| match e {
-        Effect::Resolve(c, end) => Some((*c, *end)),
+        Effect::Resolve(c, end, _) => Some((*c, *end)),
         _ => None,
     });
     r.collect()
