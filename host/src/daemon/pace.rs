@@ -13,6 +13,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use clusworker::Reason;
 use clusworker_monitor::{Outcome, Resource, StatusHandle};
 
 /// The monitor-wide intervals for resources that ask for `wanted`: the
@@ -107,6 +108,9 @@ impl Resource for Paced {
     fn terminate(&self) {
         self.inner.terminate()
     }
+    fn terminate_with(&self, reason: Reason) {
+        self.inner.terminate_with(reason)
+    }
     fn looks_alive(&self) -> bool {
         let Some(pace) = self.looks else {
             return true;
@@ -129,6 +133,11 @@ impl Resource for Paced {
         }
         self.state().last_is = Some(now);
         self.inner.is_alive()
+    }
+    /// A host's check: never paced, and the scheduled polls count from it.
+    fn is_alive_now(&self) -> bool {
+        self.state().last_is = Some(Instant::now());
+        self.inner.is_alive_now()
     }
 }
 
@@ -175,6 +184,51 @@ mod tests {
         }
         assert_eq!(inner.looks.load(Ordering::Relaxed), 1);
         assert_eq!(inner.is.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn a_hosts_check_is_never_paced_and_puts_the_next_poll_off() {
+        let inner = Arc::new(Counting::default());
+        let hour = Some(Duration::from_secs(3600));
+        let tick = Some(Duration::from_millis(10));
+        let paced = wrap(inner.clone(), (None, tick), (hour, tick));
+        assert!(paced.is_alive(), "the first scheduled poll is due");
+        assert!(paced.is_alive_now());
+        assert!(paced.is_alive_now(), "a check is never answered early");
+        assert_eq!(inner.is.load(Ordering::Relaxed), 3);
+        assert!(
+            paced.is_alive(),
+            "the scheduled one, an hour after the check"
+        );
+        assert_eq!(inner.is.load(Ordering::Relaxed), 3);
+    }
+
+    #[derive(Default)]
+    struct Reasons(std::sync::Mutex<Vec<Reason>>);
+    impl Resource for Reasons {
+        fn online(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn offline(&self, _: StatusHandle) -> Outcome {
+            Outcome::Done
+        }
+        fn terminate(&self) {}
+        fn terminate_with(&self, reason: Reason) {
+            self.0.lock().unwrap().push(reason);
+        }
+    }
+
+    #[test]
+    fn a_paced_resource_is_given_the_terminates_reason() {
+        let inner = Arc::new(Reasons::default());
+        let tick = Some(Duration::from_millis(10));
+        let paced = wrap(
+            inner.clone(),
+            (Some(Duration::from_secs(1)), tick),
+            (None, tick),
+        );
+        paced.terminate_with(Reason::User(7));
+        assert_eq!(*inner.0.lock().unwrap(), [Reason::User(7)]);
     }
 
     #[test]
