@@ -36,6 +36,7 @@ pub(crate) fn handle(host: &Host, request: Request) -> Response {
         Request::Terminate { name } => {
             operate(host, &name, |h, id| h.monitor.terminate(id).map(|()| None))
         }
+        Request::Check { name } => check(host, &name),
         Request::State { name } => show(host, &name, false),
         Request::Info { name } => show(host, &name, true),
         Request::List => Ok(Response {
@@ -107,6 +108,23 @@ fn operate(
     let outcome = result.map_err(|e| refused(&e, id))?;
     Ok(Response {
         outcome: outcome.map(OutcomeView::new),
+        resource: host.view(id, false),
+        ..Response::ok()
+    })
+}
+
+/// Calls the resource's `IsAlive` now; answers with what it said and the
+/// resource as it is after it (`Failed` when it said no).
+fn check(host: &Host, name: &str) -> Result<Response, Refusal> {
+    let id = host.id(name).map_err(|e| (e, None))?;
+    let events = host.monitor.subscribe();
+    let alive = host.monitor.is_alive(id);
+    if let Some(last) = events.try_iter().filter(|e| e.resource == id).last() {
+        host.record(&last);
+    }
+    let alive = alive.map_err(|e| refused(&e, id))?;
+    Ok(Response {
+        alive: Some(alive),
         resource: host.view(id, false),
         ..Response::ok()
     })

@@ -51,6 +51,12 @@ pub enum Request {
         /// The resource.
         name: String,
     },
+    /// Call a resource's `IsAlive` now (the deep health check) and answer
+    /// with what it said; `false` fails the resource.
+    Check {
+        /// The resource.
+        name: String,
+    },
     /// A resource's state, checkpoint and last cause.
     State {
         /// The resource.
@@ -107,10 +113,11 @@ pub enum Request {
 
 impl Request {
     /// Every `op` the host knows.
-    pub const OPS: [&'static str; 11] = [
+    pub const OPS: [&'static str; 12] = [
         "online",
         "offline",
         "terminate",
+        "check",
         "state",
         "info",
         "list",
@@ -127,6 +134,7 @@ impl Request {
             Request::Online { name }
             | Request::Offline { name }
             | Request::Terminate { name }
+            | Request::Check { name }
             | Request::State { name }
             | Request::Info { name }
             | Request::Add { name, .. }

@@ -31,6 +31,9 @@ pub struct Response {
     /// `online`, `offline`: what the entry point returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeView>,
+    /// `check`: what the resource's `IsAlive` answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alive: Option<bool>,
     /// `wait`: the state reached (the one waited for, or `Failed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reached: Option<String>,
@@ -149,8 +152,11 @@ pub enum ErrorKind {
     Panicked,
     /// `remove`: the resource is not Offline or Failed.
     NotRemovable,
-    /// `remove`: a call of the resource has not returned yet.
+    /// `remove`: a call of the resource has not returned yet (`check`:
+    /// two checks of it wait already).
     Busy,
+    /// `check`: the resource is not `Online`.
+    NotOnline,
     /// The operation ended before its entry point was called.
     Ended,
     /// The monitor could not start a thread for the call.
@@ -173,6 +179,7 @@ impl ErrorKind {
             MonitorError::Ended(_) => ErrorKind::Ended,
             MonitorError::Busy(_) => ErrorKind::Busy,
             MonitorError::NotRemovable { .. } => ErrorKind::NotRemovable,
+            MonitorError::NotOnline { .. } => ErrorKind::NotOnline,
             // A refusal this host does not know yet: its message says it.
             _ => ErrorKind::Rejected,
         }
@@ -198,6 +205,7 @@ impl ErrorKind {
             ErrorKind::Panicked => "panicked",
             ErrorKind::NotRemovable => "not_removable",
             ErrorKind::Busy => "busy",
+            ErrorKind::NotOnline => "not_online",
             ErrorKind::Ended => "ended",
             ErrorKind::Spawn => "spawn",
             ErrorKind::Timeout => "timeout",

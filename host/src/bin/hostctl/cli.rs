@@ -10,7 +10,7 @@ use clusworker_host::protocol::Request;
 ///
 /// Exit codes: 0 done; 1 the host refused the request; 2 the command line
 /// is wrong; 3 the host cannot be reached; 4 `wait` timed out; 5 `wait`
-/// saw the resource fail.
+/// saw the resource fail, or `check` failed it.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub(crate) struct Args {
@@ -40,6 +40,12 @@ pub(crate) enum Command {
     },
     /// Terminate a resource: offline at once.
     Terminate {
+        /// The resource.
+        name: String,
+    },
+    /// Call a resource's IsAlive now (the deep health check); exit 5 if it
+    /// said no (the resource is then failed).
+    Check {
         /// The resource.
         name: String,
     },
@@ -111,6 +117,7 @@ impl Command {
             Command::Online { name: n } => Request::Online { name: name(n) },
             Command::Offline { name: n } => Request::Offline { name: name(n) },
             Command::Terminate { name: n } => Request::Terminate { name: name(n) },
+            Command::Check { name: n } => Request::Check { name: name(n) },
             Command::State { name: n } => Request::State { name: name(n) },
             Command::Info { name: n } => Request::Info { name: name(n) },
             Command::List => Request::List,

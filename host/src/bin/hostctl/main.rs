@@ -10,7 +10,7 @@
 //!
 //! Exit codes: 0 done; 1 the host refused the request; 2 the command line
 //! is wrong; 3 the host cannot be reached; 4 `wait` timed out; 5 `wait`
-//! saw the resource fail.
+//! saw the resource fail, or `check` failed it (its IsAlive said no).
 
 mod cli;
 mod render;
@@ -31,7 +31,7 @@ const REFUSED: u8 = 1;
 const UNREACHABLE: u8 = 3;
 /// `wait`: the time ran out.
 const TIMED_OUT: u8 = 4;
-/// `wait`: the resource failed instead.
+/// `wait`: the resource failed instead; `check`: IsAlive said no.
 const FAILED: u8 = 5;
 
 fn main() -> ExitCode {
@@ -92,6 +92,9 @@ fn code(request: &Request, answer: &Response) -> ExitCode {
             clusworker_host::protocol::ErrorKind::Timeout => ExitCode::from(TIMED_OUT),
             _ => ExitCode::from(REFUSED),
         };
+    }
+    if answer.alive == Some(false) {
+        return ExitCode::from(FAILED);
     }
     if let (Request::Wait { state, .. }, Some(reached)) = (request, &answer.reached) {
         if !reached.eq_ignore_ascii_case(state) {

@@ -48,6 +48,10 @@ pub(crate) fn answer(out: &mut impl Write, command: &Command, answer: &Response)
         };
         writeln!(out, "entry point returned {what}")?;
     }
+    if let Some(alive) = answer.alive {
+        let said = if alive { "alive" } else { "not alive" };
+        writeln!(out, "IsAlive answered: {said}")?;
+    }
     if let Some(r) = &answer.resource {
         writeln!(out, "{}", line(r))?;
         if let Some(d) = &r.details {
