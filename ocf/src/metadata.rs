@@ -49,8 +49,9 @@ pub(crate) fn xml() -> String {
 <longdesc lang="en">
 Runs one resource of a clusworker resource host: start brings it online and waits for Online
 (or Failed: the host's PendingTimeout is the heartbeat of the pending online), stop takes it
-offline (Terminate if the offline fails), monitor reports the state the host's LooksAlive and
-IsAlive polls keep. The host is a running clusworker-host, or one the agent starts on first use.
+offline (Terminate if the offline fails), monitor reports the state the host's LooksAlive polls
+keep, and at depth 10 calls IsAlive now. The host is a running clusworker-host, or one the agent
+starts on first use.
 </longdesc>
 <shortdesc lang="en">A clusworker resource, through its resource host</shortdesc>
 <parameters>

@@ -98,6 +98,57 @@ fn crm_resource_validates_starts_checks_and_stops() {
     );
 }
 
+// ---- the deep monitor ----
+
+/// Depth 0 answers from the state the host's polls keep; depth 10 has the
+/// host call IsAlive now, so a health check that starts failing between
+/// two scheduled IsAlive polls (a minute apart) is seen at the next deep
+/// monitor, not a minute later.
+#[test]
+#[ignore = "needs pacemaker: bash .ci/pacemaker.sh"]
+fn a_depth_10_monitor_calls_is_alive_now() {
+    installed();
+    let host = host("crm-deep");
+    let healthy = std::env::temp_dir().join(format!("clusworker-deep-{}", std::process::id()));
+    std::fs::write(&healthy, "").expect("write the health marker");
+    let sleep = format!("3600.{}", std::process::id());
+    let options = vec![
+        format!("command={}", serde_json::json!(["sleep", sleep])),
+        format!(
+            "health={}",
+            serde_json::json!({"command": ["test", "-e", healthy]})
+        ),
+        "check_interval=100ms".to_owned(),
+        format!("socket={}", host.socket()),
+    ];
+    let check = |action: &str, want: i32, what: &str| {
+        let out = crm_resource(action, &options);
+        assert_eq!(
+            out.status.code(),
+            Some(want),
+            "{action}: {what}\n{}",
+            text(&out)
+        );
+        text(&out)
+    };
+    check("--force-start", 0, "online");
+    check("--force-check", 0, "online");
+    check("--force-check=10", 0, "IsAlive says yes");
+    std::fs::remove_file(&healthy).expect("remove the health marker");
+    check("--force-check", 0, "depth 0: the polls saw nothing yet");
+    let out = check("--force-check=10", 1, "IsAlive now says no");
+    assert!(
+        out.contains("IsAlive failed"),
+        "the reason says why:\n{out}"
+    );
+    check("--force-check", 1, "failed, at every depth from now on");
+    check("--force-stop", 0, "stopped");
+    assert!(
+        processes(&["sleep", &sleep]).is_empty(),
+        "the service is gone"
+    );
+}
+
 // ---- escalation ----
 
 #[test]

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `start` | adds the resource to the host (from the parameters) and onlines it; waits for Online (0) or Failed (1), and gives up (1, terminating it) a margin before the operation's timeout |
 //! | `stop` | offlines it, Terminate if the offline fails or it is not Online, removes it; 0 when it is gone |
-//! | `monitor` | its state in the host ([`exit::monitor`]) |
+//! | `monitor` | its state in the host ([`exit::monitor`]); at `OCF_CHECK_LEVEL` 10 and above, after an IsAlive now (the host's `check`) |
 //! | `validate-all` | reads the parameters and builds the resource without a host (0, 2, 5 or 6) |
 //! | `meta-data` | prints the XML |
 //! | anything else | 3 |
@@ -161,16 +161,43 @@ mod tests;
 use start::start;
 use stop::stop;
 
+/// The depth at and above which `monitor` asks for an IsAlive now.
+const DEEP: u32 = 10;
+
 fn monitor(t: &Target, op: Operation) -> Result<Exit, Exit> {
-    // Both depths read the state the host keeps with its own polls:
-    // LooksAlive every looks_alive_interval, IsAlive every
-    // is_alive_interval (the host has no request that runs a poll now).
-    let _ = op.depth;
     let Some(mut c) = link::connect(&t.socket)? else {
         return Ok(Exit::bare(Code::NotRunning));
     };
-    let v = state(&mut c, &t.name)?;
+    // Depth 0 reads the state the host keeps with its LooksAlive polls (and
+    // the process watch); deeper, the host calls IsAlive now.
+    let v = if op.depth >= DEEP {
+        checked(&mut c, &t.name)?
+    } else {
+        state(&mut c, &t.name)?
+    };
     Ok(exit::monitor(v.as_ref()))
+}
+
+/// The resource after an IsAlive now (the host's `check`: a no fails it),
+/// or as it is when the host would not check it (not online, terminating,
+/// isolated: its state says so). `None` if the host has none of that name.
+fn checked(c: &mut Client, name: &str) -> Result<Option<ResourceView>, Exit> {
+    let r = ask(
+        c,
+        &Request::Check {
+            name: name.to_owned(),
+        },
+    )?;
+    if r.ok {
+        return Ok(r.resource);
+    }
+    match r.error {
+        Some(e) if e.kind == ErrorKind::UnknownResource => Ok(None),
+        // A host from before `check`: its polls' state, as at depth 0.
+        Some(e) if e.kind == ErrorKind::UnknownOp => state(c, name),
+        Some(_) if r.resource.is_some() => Ok(r.resource),
+        e => Err(refusal("check", e.as_ref().map(|e| e.to_string()))),
+    }
 }
 
 /// Checks the parameters without a host: builds the resource (and drops
