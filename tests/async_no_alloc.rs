@@ -80,7 +80,7 @@ fn awaiting_terminated_and_the_request_allocate_nothing() {
         std::thread::yield_now();
     }
     let before = allocs();
-    let _ = worker.terminate_timeout(Duration::ZERO);
+    let _ = worker.request_terminate();
     let requester = allocs() - before;
     assert_eq!(worker.join().ok(), Some(true));
     assert_eq!(

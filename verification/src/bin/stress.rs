@@ -192,7 +192,7 @@ fn worker_scenario(rng: &mut Rng, tag: u64) {
         4 => drop(w),
         // Detach: the routine runs on, its result is dropped by its thread.
         _ => {
-            let _ = w.terminate_timeout(Duration::ZERO);
+            let _ = w.request_terminate();
             w.detach();
         }
     }
