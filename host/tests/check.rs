@@ -33,19 +33,6 @@ params = {{ online = "done", offline = "done" }}
     )
 }
 
-fn hostctl(host: &Host, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(hostrun::HOSTCTL)
-        .arg("--socket")
-        .arg(&host.socket)
-        .args(args)
-        .output()
-        .expect("run hostctl");
-    (
-        out.status.code().expect("hostctl exits"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
 #[test]
 fn check_asks_is_alive_now_and_a_no_fails_the_resource() {
     let dir = Dir::new("check");
@@ -61,14 +48,14 @@ fn check_asks_is_alive_now_and_a_no_fails_the_resource() {
         "{a}"
     );
     assert_eq!(a["resource"]["state"], "Online", "{a}");
-    let (code, out) = hostctl(&host, &["check", "svc"]);
+    let (code, out) = host.ctl(&["check", "svc"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("IsAlive answered: alive"), "{out}");
 
     // The health check now fails: the next check says so at once (the
     // scheduled IsAlive is a minute away), and the resource fails.
     std::fs::remove_file(&healthy).expect("remove the marker");
-    let (code, out) = hostctl(&host, &["check", "svc"]);
+    let (code, out) = host.ctl(&["check", "svc"]);
     assert_eq!(code, 5, "IsAlive said no: {out}");
     assert!(out.starts_with("IsAlive answered: not alive"), "{out}");
     let a = host.ask(json!({"op": "state", "name": "svc"}));
@@ -99,7 +86,7 @@ fn check_of_a_resource_not_online_is_refused_and_changes_nothing() {
     assert_eq!(a["error"]["kind"], "unknown_resource", "{a}");
     let a = host.ask(json!({"op": "check"}));
     assert_eq!(a["error"]["kind"], "malformed", "{a}");
-    assert_eq!(hostctl(&host, &["check", "idle"]).0, 1, "refused");
+    assert_eq!(host.ctl(&["check", "idle"]).0, 1, "refused");
     assert_eq!(host.state("idle"), "Offline");
     assert_eq!(host.state("svc"), "Online");
 }

@@ -264,18 +264,7 @@ fn clients_beyond_max_clients_are_refused() {
 #[test]
 fn hostctl_speaks_the_protocol() {
     let (_dir, host) = start();
-    let ctl = |args: &[&str]| {
-        let out = std::process::Command::new(hostrun::HOSTCTL)
-            .arg("--socket")
-            .arg(&host.socket)
-            .args(args)
-            .output()
-            .expect("run hostctl");
-        (
-            out.status.code().unwrap(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
+    let ctl = |args: &[&str]| host.ctl(args);
     let (code, out) = ctl(&["list"]);
     assert_eq!(code, 0);
     assert!(

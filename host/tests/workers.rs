@@ -6,7 +6,7 @@ mod hostrun;
 
 use std::time::Duration;
 
-use hostrun::{Dir, HOSTCTL, Host};
+use hostrun::{Dir, Host};
 use serde_json::{Value, json};
 
 /// A resource whose Online reports two checkpoints, then hangs (until
@@ -36,19 +36,6 @@ fn scripted(answer: &Value) -> Vec<Value> {
         })
         .cloned()
         .collect()
-}
-
-fn hostctl(host: &Host, args: &[&str]) -> (i32, String) {
-    let out = std::process::Command::new(HOSTCTL)
-        .arg("--socket")
-        .arg(&host.socket)
-        .args(args)
-        .output()
-        .expect("run hostctl");
-    (
-        out.status.code().expect("hostctl exits"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 /// Asks `workers` until `done` holds for the scripted workers (a bound on
@@ -87,14 +74,14 @@ fn workers_lists_a_pending_operations_worker_until_it_stops() {
     assert!(w["age_ms"].as_f64().is_some_and(|a| a >= 0.0), "{w}");
 
     // The table and the JSON, from hostctl.
-    let (code, out) = hostctl(&host, &["workers"]);
+    let (code, out) = host.ctl(&["workers"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("NAME"), "a header first: {out}");
     assert!(
         out.contains("scripted.rs") && out.contains("Running"),
         "{out}"
     );
-    let (code, out) = hostctl(&host, &["--json", "workers"]);
+    let (code, out) = host.ctl(&["--json", "workers"]);
     assert_eq!(code, 0, "{out}");
     let v: Value = serde_json::from_str(&out).expect("one JSON answer");
     assert_eq!(scripted(&v).len(), 1, "{v}");

@@ -141,6 +141,21 @@ impl Host {
         self.connect().ask(&request.to_string())
     }
 
+    /// `clusworker-hostctl ARGS` on this host's socket: its exit code and
+    /// what it printed.
+    pub(crate) fn ctl(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(HOSTCTL)
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run hostctl");
+        (
+            out.status.code().expect("hostctl exits"),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
     /// The resource's state, as `state` answers.
     pub(crate) fn state(&self, name: &str) -> String {
         let a = self.ask(serde_json::json!({"op": "state", "name": name}));

@@ -8,6 +8,22 @@ fn is_alive_timer(s: &MonitorState, id: ResourceId) -> Option<Duration> {
     s.timers.get(key(id, TimerKind::IsAlive))
 }
 
+/// Fires the polls (each LooksAlive answering yes) until the scheduled
+/// IsAlive, at 210 ms, is queued: it, not begun, and when.
+fn scheduled_is_alive(s: &mut MonitorState) -> (CallSpec, Duration) {
+    loop {
+        let now = s.next_deadline().expect("polls armed");
+        assert!(s.fire(now));
+        let spec = one_start(&s.take_effects());
+        if spec.entry_point == EntryPoint::IsAlive {
+            return (spec, now);
+        }
+        assert!(s.call_started(&spec, now));
+        s.call_returned(&spec, Some(Answer::Alive(true)), now);
+        let _ = s.take_effects();
+    }
+}
+
 #[test]
 fn a_check_is_refused_unless_online_and_changes_nothing() {
     let (mut s, id) = state();
@@ -94,19 +110,7 @@ fn checks_asked_together_make_one_call_that_answers_every_host() {
 fn a_check_takes_over_the_scheduled_is_alive_already_queued() {
     let (mut s, id) = state();
     online(&mut s, id);
-    // The scheduled IsAlive at 210 ms (LooksAlive answered in between).
-    let mut now;
-    let scheduled = loop {
-        now = s.next_deadline().expect("polls armed");
-        assert!(s.fire(now));
-        let spec = one_start(&s.take_effects());
-        if spec.entry_point == EntryPoint::IsAlive {
-            break spec;
-        }
-        assert!(s.call_started(&spec, now));
-        s.call_returned(&spec, Some(Answer::Alive(true)), now);
-        let _ = s.take_effects();
-    };
+    let (scheduled, now) = scheduled_is_alive(&mut s);
     assert!(!s.asked(&scheduled), "not begun yet");
     assert_eq!(s.is_alive_now(id).expect("online"), scheduled.call);
     assert!(s.call_started(&scheduled, now));
@@ -166,18 +170,8 @@ fn a_queued_check_ends_with_the_terminate_that_overtakes_it() {
 fn a_check_asked_while_a_scheduled_is_alive_runs_makes_its_own_call_after_it() {
     let (mut s, id) = state();
     online(&mut s, id);
-    let mut now;
-    let scheduled = loop {
-        now = s.next_deadline().expect("polls armed");
-        assert!(s.fire(now));
-        let spec = one_start(&s.take_effects());
-        assert!(s.call_started(&spec, now));
-        if spec.entry_point == EntryPoint::IsAlive {
-            break spec;
-        }
-        s.call_returned(&spec, Some(Answer::Alive(true)), now);
-        let _ = s.take_effects();
-    };
+    let (scheduled, now) = scheduled_is_alive(&mut s);
+    assert!(s.call_started(&scheduled, now));
     assert!(!s.asked(&scheduled), "a scheduled poll");
     // It may answer from what the resource keeps between polls: the check
     // waits for it, then makes its own.
