@@ -6,8 +6,9 @@
 //! *base*), and wraps each resource that asks for a longer one in a
 //! [`Paced`], which answers the polls that come early with "alive" without
 //! calling the resource. A poll is due when at least the resource's
-//! interval, less half the base, has passed since its last one, so it runs
-//! at the base tick nearest its interval. A `LooksAlive` that says false
+//! interval, less half the base, has passed since its last one (or since
+//! its online began), so it runs at the base tick nearest its interval. A
+//! host's check (`is_alive_now`) is never paced, and counts as a poll. A `LooksAlive` that says false
 //! lets the `IsAlive` the monitor calls at once through, whatever its pace.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -99,7 +100,15 @@ impl Paced {
 }
 
 impl Resource for Paced {
+    /// The polls count from here: the first comes an interval after the
+    /// online began, as the monitor's own first poll comes an interval
+    /// after the resource came online (not at the first tick).
     fn online(&self, status: StatusHandle) -> Outcome {
+        let now = Some(Instant::now());
+        let mut state = self.state();
+        state.last_looks = now;
+        state.last_is = now;
+        drop(state);
         self.inner.online(status)
     }
     fn offline(&self, status: StatusHandle) -> Outcome {
@@ -184,6 +193,34 @@ mod tests {
         }
         assert_eq!(inner.looks.load(Ordering::Relaxed), 1);
         assert_eq!(inner.is.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn the_first_polls_come_an_interval_after_the_online() {
+        let inner = Arc::new(Counting::default());
+        let hour = Some(Duration::from_secs(3600));
+        let tick = Duration::from_millis(10);
+        let paced = wrap(inner.clone(), (hour, Some(tick)), (hour, Some(tick)));
+        let monitor = clusworker_monitor::Monitor::builder()
+            .looks_alive_interval(Some(tick))
+            .is_alive_interval(Some(tick))
+            .start()
+            .expect("a monitor");
+        let id = monitor.add("r", paced);
+        assert_eq!(monitor.online(id).expect("online"), Outcome::Done);
+        // Ten timer wake-ups: the monitor's polls came, at the base tick.
+        let woken = monitor.stats().wakeups;
+        let guard = Instant::now() + Duration::from_secs(20);
+        while monitor.stats().wakeups < woken + 10 {
+            assert!(Instant::now() < guard, "the monitor's timer never woke");
+            std::thread::sleep(tick);
+        }
+        assert_eq!(
+            inner.looks.load(Ordering::Relaxed),
+            0,
+            "not due: an hour after the online"
+        );
+        assert_eq!(inner.is.load(Ordering::Relaxed), 0);
     }
 
     #[test]
