@@ -1,7 +1,8 @@
 //! The agent under a real single-node corosync + pacemaker cluster on
 //! 127.0.0.1 (`bash .ci/pacemaker.sh` starts it): a killed process is
-//! restarted, a start that never gets healthy fails through
-//! PendingTimeout, and a stop leaves nothing behind.
+//! restarted, a service that hangs while its process lives on is found by
+//! the depth-10 monitor and restarted, a start that never gets healthy
+//! fails through PendingTimeout, and a stop leaves nothing behind.
 //!
 //! Ignored by a plain `cargo test` (see `tools.rs`).
 
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::cib::{
     Resource, cluster_up, create, crm_mon_xml, fail_count, monitor_failed, monitor_rc,
-    one_at_a_time, primitive, role, started, xpath,
+    one_at_a_time, primitive, primitive_deep, role, started, xpath,
 };
 use common::{host, http_server, installed, processes, ra_path, run, text, until};
 
@@ -110,6 +111,86 @@ fn the_cluster_restarts_a_killed_process_and_stops_it_cleanly() {
     println!(
         "timings: cibadmin --create -> Started {:.2}s; kill -> Started again {:.2}s; this test {:.2}s",
         to_started.as_secs_f64(),
+        to_restarted.as_secs_f64(),
+        test_begun.elapsed().as_secs_f64()
+    );
+}
+
+/// A server stopped with SIGSTOP still runs, so LooksAlive and the
+/// depth-0 monitor see nothing, and the host's own IsAlive poll is a
+/// minute away; the depth-10 monitor (every 2 s) has the host call IsAlive
+/// now, whose HTTP check times out: the resource fails, Pacemaker recovers
+/// it, and a new server answers.
+#[test]
+#[ignore = "needs pacemaker: bash .ci/pacemaker.sh"]
+fn the_deep_monitor_finds_a_hung_service_and_the_cluster_restarts_it() {
+    let _one = one_at_a_time();
+    installed();
+    cluster_up();
+    let test_begun = Instant::now();
+    let host = host("cluster-deep");
+    let id = "cw-deep";
+    let port = 18104;
+    let server = ["http.server", "18104"];
+    let xml = primitive_deep(
+        id,
+        &[
+            (
+                "command",
+                serde_json::to_string(&http_server(port)).unwrap(),
+            ),
+            ("health", format!("http://127.0.0.1:{port}/")),
+            ("check_interval", "100ms".into()),
+            ("check_timeout", "1s".into()),
+            ("stop_grace", "1s".into()),
+            ("looks_alive_interval", "1s".into()),
+            ("is_alive_interval", "60s".into()),
+            ("socket", host.socket()),
+        ],
+        "30s",
+        "2s",
+    );
+    let _resource = Resource(id);
+    create(&xml);
+    until("Started", Duration::from_secs(30), || {
+        started(id).then_some(())
+    });
+    let first = processes(&server);
+    assert_eq!(first.len(), 1, "one server runs: {first:?}");
+
+    let hung = Instant::now();
+    let _ = Command::new("kill")
+        .args(["-STOP", &first[0].to_string()])
+        .status();
+    // Pacemaker keeps one last failure per resource: the depth-0 monitor
+    // may record the Failed state after the deep one failed it. What
+    // shows the deep monitor did it: IsAlive ran long before its minute.
+    let reason_of = |xml: &str| {
+        xpath(
+            xml,
+            &format!(
+                "string(//failures/failure[starts-with(@op_key,'{id}_monitor_')]/@exitreason)"
+            ),
+        )
+    };
+    let (second, reason) = until(
+        "a monitor's failure recorded, Started again, a new server",
+        Duration::from_secs(30),
+        || {
+            let now = processes(&server);
+            let reason = reason_of(&crm_mon_xml());
+            (!reason.is_empty() && started(id) && now.len() == 1 && now[0] != first[0])
+                .then(|| (now[0], reason))
+        },
+    );
+    let to_restarted = hung.elapsed();
+    assert_ne!(second, first[0]);
+    assert!(
+        reason.contains("IsAlive failed"),
+        "the failure is the deep check's: {reason:?}"
+    );
+    println!(
+        "timings: SIGSTOP -> Started again {:.2}s; this test {:.2}s",
         to_restarted.as_secs_f64(),
         test_begun.elapsed().as_secs_f64()
     );

@@ -82,6 +82,33 @@ pub(crate) fn cluster_up() {
 
 /// A primitive of this agent, its parameters, and short operations.
 pub(crate) fn primitive(id: &str, params: &[(&str, String)], start_timeout: &str) -> String {
+    primitive_with(id, params, start_timeout, "")
+}
+
+/// [`primitive`], with a depth-10 monitor every `interval` as well.
+pub(crate) fn primitive_deep(
+    id: &str,
+    params: &[(&str, String)],
+    start_timeout: &str,
+    interval: &str,
+) -> String {
+    let deep = format!(
+        r#"
+    <op id="{id}-monitor-deep" name="monitor" interval="{interval}" timeout="10s">
+      <instance_attributes id="{id}-monitor-deep-ia">
+        <nvpair id="{id}-monitor-deep-depth" name="OCF_CHECK_LEVEL" value="10"/>
+      </instance_attributes>
+    </op>"#
+    );
+    primitive_with(id, params, start_timeout, &deep)
+}
+
+fn primitive_with(
+    id: &str,
+    params: &[(&str, String)],
+    start_timeout: &str,
+    more_ops: &str,
+) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('"', "&quot;")
@@ -97,7 +124,7 @@ pub(crate) fn primitive(id: &str, params: &[(&str, String)], start_timeout: &str
   <operations>
     <op id="{id}-start" name="start" interval="0s" timeout="{start_timeout}"/>
     <op id="{id}-stop" name="stop" interval="0s" timeout="30s"/>
-    <op id="{id}-monitor" name="monitor" interval="1s" timeout="10s"/>
+    <op id="{id}-monitor" name="monitor" interval="1s" timeout="10s"/>{more_ops}
   </operations>
 </primitive>"#
     )
